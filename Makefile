@@ -1,0 +1,108 @@
+# PeerPrep: two commands for a newcomer.
+#
+#   make run    set everything up (once), start the embedded hub, print its URL
+#   make test   set everything up (once), lint, type-check, jest, pytest
+#
+# Each setup step leaves a stamp in .stamps/ and reruns only when its inputs change, so the
+# second run is fast. System packages come from Debian (apt-get) when missing; Python packages
+# go into .venv; the Node proxy into .venv/node. Nothing is installed by hand.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+NODE_PREFIX := $(VENV)/node
+CHP := $(NODE_PREFIX)/node_modules/.bin/configurable-http-proxy
+LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/null) \
+	labextension/package.json labextension/tsconfig.json
+# Debian packages PeerPrep needs: bwrap for the grader and local rooms, podman + runc as the
+# container engine behind the Docker API, Chromium for browser tests, debootstrap for images.
+SYSTEM_PACKAGES := bubblewrap podman runc chromium debootstrap
+PYTEST_ARGS ?=
+
+export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)
+
+.PHONY: help run test lint format typecheck jest pytest setup clean engine benchmarks
+
+help:
+	@echo "make run    start PeerPrep on http://127.0.0.1:8000 (embedded default)"
+	@echo "make test   lint, type-check and run every test"
+
+setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/labext $(STAMPS)/proxy
+
+run: setup
+	$(BIN)/python -m jupyter_peerprep.launch
+
+test: setup lint typecheck jest pytest
+
+lint: $(STAMPS)/venv $(STAMPS)/jlpm
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd labextension && jlpm run lint:check
+
+format: $(STAMPS)/venv $(STAMPS)/jlpm
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	cd labextension && jlpm run lint
+
+typecheck: $(STAMPS)/venv
+	$(BIN)/mypy
+
+jest: $(STAMPS)/jlpm
+	cd labextension && jlpm run test
+
+pytest: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+engine: $(STAMPS)/system
+	bash docker/engine-up.sh
+
+benchmarks: setup
+	$(BIN)/python benchmarks/run_all.py
+
+$(STAMPS):
+	mkdir -p $(STAMPS)
+
+# System packages: only what is missing, with apt-get update once before.
+$(STAMPS)/system: | $(STAMPS)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	touch $@
+
+# The virtualenv with the build tools first, so the package installs without build isolation.
+$(STAMPS)/venv: pyproject.toml | $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.5,<4.6'
+	$(MAKE) $(STAMPS)/labext
+	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,test,dev]'
+	touch $@
+
+$(STAMPS)/jlpm: labextension/package.json | $(STAMPS)
+	test -x $(BIN)/jlpm || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q 'jupyterlab>=4.5,<4.6'; }
+	cd labextension && jlpm install >/dev/null
+	touch $@
+
+# The prebuilt lab extension, linked into the venv's share/jupyter so JupyterLab loads it.
+$(STAMPS)/labext: $(STAMPS)/jlpm $(LABEXT_SRC) | $(STAMPS)
+	cd labextension && jlpm run build:prod
+	mkdir -p $(VENV)/share/jupyter/labextensions
+	ln -sfn $(abspath jupyter_peerprep/labextension) $(VENV)/share/jupyter/labextensions/jupyter-peerprep
+	touch $@
+
+# The Node configurable-http-proxy (the PyPI port corrupts binary websocket frames).
+$(STAMPS)/proxy: | $(STAMPS)
+	npm install --silent --prefix $(NODE_PREFIX) configurable-http-proxy@^4.6 >/dev/null
+	touch $@
+
+clean:
+	rm -rf $(STAMPS) $(VENV) labextension/node_modules labextension/lib jupyter_peerprep/labextension

@@ -1,0 +1,281 @@
+"""The PeerPrep hub service application.
+
+JupyterHub starts it as a managed service (``hub_config/jupyterhub_config.d/10-peerprep.py``);
+it reads ``JUPYTERHUB_*`` environment variables for where to listen and how to reach the Hub,
+and an optional config file (``peerprep_config.py``) for everything else. Every setting is a
+trait below; ``jupyter peerprep service --help-all`` lists them.
+
+Start-up order: check config, connect to the database (fail fast with the URL, password masked),
+run Alembic migrations, build the Tornado app, then start background work (matching loop,
+rooms) registered by feature modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from jupyterhub.services.auth import HubOAuth
+from jupyterhub.utils import url_path_join
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from tornado import web
+from tornado.httpserver import HTTPServer
+from traitlets import Bool, Integer, TraitError, Unicode, default, validate
+from traitlets.config import Application, catch_config_error
+
+from .._version import __version__
+from . import db
+from .handlers import default_handlers
+from .handlers.base import OAuthCallbackHandler
+from .hubapi import HubAPI
+
+
+class PeerPrepService(Application):
+    """The PeerPrep hub service: profiles, question bank, matching, rooms, grading, history."""
+
+    name = "jupyter-peerprep-service"
+    version = __version__
+    description = "The PeerPrep hub service (run by JupyterHub as a managed service)."
+
+    aliases = {
+        "config": "PeerPrepService.config_file",
+        "db-url": "PeerPrepService.db_url",
+        "state-dir": "PeerPrepService.state_dir",
+        "port": "PeerPrepService.port",
+        "ip": "PeerPrepService.ip",
+        "log-level": "Application.log_level",
+    }
+    flags = {
+        "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at debug level."),
+    }
+
+    config_file = Unicode(
+        "peerprep_config.py",
+        help="Python config file to load (relative to the working directory). Missing is fine.",
+    ).tag(config=True)
+
+    state_dir = Unicode(
+        help="""Directory for the service's state: the SQLite database (embedded default),
+        room archives. Defaults to $PEERPREP_STATE_DIR, else ./.peerprep.""",
+    ).tag(config=True)
+
+    @default("state_dir")
+    def _default_state_dir(self) -> str:
+        return os.environ.get("PEERPREP_STATE_DIR", os.path.abspath(".peerprep"))
+
+    db_url = Unicode(
+        help="""SQLAlchemy URL of the service database. SQLite file in state_dir by default;
+        for production use PostgreSQL, e.g. postgresql+psycopg://peerprep:PASSWORD@db/peerprep.
+        Defaults to $PEERPREP_DB_URL when set.""",
+    ).tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        env = os.environ.get("PEERPREP_DB_URL")
+        if env:
+            return env
+        return f"sqlite:///{Path(self.state_dir) / 'peerprep.sqlite'}"
+
+    @validate("db_url")
+    def _validate_db_url(self, proposal: dict[str, Any]) -> str:
+        url: str = proposal["value"]
+        scheme = url.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise TraitError(
+                f"PeerPrepService.db_url must be a sqlite:/// or postgresql:// URL, "
+                f"got {db.mask_url(url)!r}"
+            )
+        return url
+
+    ip = Unicode(
+        help="IP to listen on. Defaults to the host of $JUPYTERHUB_SERVICE_URL, else 127.0.0.1.",
+    ).tag(config=True)
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+        return (urlparse(url).hostname if url else None) or "127.0.0.1"
+
+    port = Integer(
+        help="Port to listen on. Defaults to the port of $JUPYTERHUB_SERVICE_URL, else 10101.",
+    ).tag(config=True)
+
+    @default("port")
+    def _default_port(self) -> int:
+        url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+        return (urlparse(url).port if url else None) or 10101
+
+    @validate("port")
+    def _validate_port(self, proposal: dict[str, Any]) -> int:
+        port: int = proposal["value"]
+        if not 0 < port < 65536:
+            raise TraitError(f"PeerPrepService.port must be between 1 and 65535, got {port}")
+        return port
+
+    base_url = Unicode(
+        help="URL prefix the service is served under. Defaults to $JUPYTERHUB_SERVICE_PREFIX.",
+    ).tag(config=True)
+
+    @default("base_url")
+    def _default_base_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/peerprep/")
+
+    hub_api_url = Unicode(
+        help="The Hub's REST API URL. Defaults to $JUPYTERHUB_API_URL.",
+    ).tag(config=True)
+
+    @default("hub_api_url")
+    def _default_hub_api_url(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
+
+    api_token = Unicode(
+        help="The service's Hub API token. Defaults to $JUPYTERHUB_API_TOKEN (set by the Hub).",
+    ).tag(config=True)
+
+    @default("api_token")
+    def _default_api_token(self) -> str:
+        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
+
+    instructor_group = Unicode(
+        "instructors",
+        help="Hub group whose members may publish, replace and retire questions.",
+    ).tag(config=True)
+
+    run_migrations = Bool(
+        True,
+        help="""Run Alembic migrations on start. Turn off when migrations are run by a separate
+        job (several service replicas on one PostgreSQL).""",
+    ).tag(config=True)
+
+    # Set in initialize()
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    hub_api: HubAPI | None
+    tornado_app: web.Application
+    http_server: HTTPServer | None = None
+
+    @property
+    def classes(self) -> list[type]:  # type: ignore[override]
+        return [PeerPrepService, *self.feature_classes()]
+
+    def feature_classes(self) -> list[type]:
+        """Configurable classes of feature modules, for --help-all and config checking."""
+        return []
+
+    @catch_config_error
+    def initialize(self, argv: list[str] | None = None) -> None:
+        super().initialize(argv)
+        if self.config_file and os.path.exists(self.config_file):
+            self.load_config_file(self.config_file)
+        self.check_unknown_config()
+        self.init_logging()
+        self.init_db()
+        self.init_hub_api()
+        self.init_tornado()
+
+    def check_unknown_config(self) -> None:
+        """Fail on a misspelt setting instead of silently ignoring it."""
+        for cls in self.classes:
+            section = self.config.get(cls.__name__)
+            if not section:
+                continue
+            known = set(cls.class_trait_names(config=True))  # type: ignore[attr-defined]
+            unknown = sorted(set(section) - known)
+            if unknown:
+                allowed = ", ".join(sorted(known))
+                raise TraitError(
+                    f"Unknown setting(s) {', '.join(cls.__name__ + '.' + u for u in unknown)}. "
+                    f"{cls.__name__} accepts: {allowed}"
+                )
+
+    def init_logging(self) -> None:
+        self.log.propagate = False
+        logging.getLogger("tornado.access").setLevel(logging.WARNING)
+
+    def init_db(self) -> None:
+        self.engine = db.make_engine(self.db_url)
+        if self.run_migrations:
+            db.upgrade(self.engine)
+        self.session_factory = db.session_factory(self.engine)
+        self.log.info("Database ready at %s", db.mask_url(self.db_url))
+
+    def init_hub_api(self) -> None:
+        self.hub_api = HubAPI(self.hub_api_url, self.api_token) if self.api_token else None
+
+    def init_tornado(self) -> None:
+        prefix = self.base_url
+        handlers: list[Any] = [
+            (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
+        ]
+        for entry in default_handlers:
+            handlers.append((url_path_join(prefix, entry[0]), *entry[1:]))
+        hub_auth = HubOAuth(
+            api_token=self.api_token or "unset",
+            api_url=self.hub_api_url,
+            base_url=prefix,
+            cache_max_age=60,
+        )
+        self.tornado_app = web.Application(
+            handlers,
+            peerprep_service=self,
+            hub_auth=hub_auth,
+            cookie_secret=os.urandom(32),
+            log_function=self._log_request,
+        )
+
+    def _log_request(self, handler: web.RequestHandler) -> None:
+        status = handler.get_status()
+        level = logging.INFO if status < 400 else logging.WARNING
+        if status >= 500:
+            level = logging.ERROR
+        self.log.log(
+            level,
+            "%s %s %s %.1fms",
+            status,
+            handler.request.method,
+            handler.request.uri,
+            1000.0 * handler.request.request_time(),
+        )
+
+    async def start_async(self) -> None:
+        self.http_server = HTTPServer(self.tornado_app, xheaders=True)
+        self.http_server.listen(self.port, self.ip)
+        self.log.info(
+            "PeerPrep service %s listening on http://%s:%s%s",
+            __version__,
+            self.ip,
+            self.port,
+            self.base_url,
+        )
+
+    async def stop_async(self) -> None:
+        if self.http_server:
+            self.http_server.stop()
+        self.engine.dispose()
+
+    def start(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        stopped = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopped.set)
+
+        async def main() -> None:
+            await self.start_async()
+            await stopped.wait()
+            self.log.info("PeerPrep service stopping")
+            await self.stop_async()
+
+        loop.run_until_complete(main())
+
+
+main = PeerPrepService.launch_instance
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""REST API handlers of the PeerPrep service, one module per resource.
+
+``default_handlers`` is the routing table, relative to the service prefix
+(``/services/peerprep/``); each feature module adds its own entries here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .system import HealthHandler, MeHandler
+
+default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
+    (r"api/health", HealthHandler),
+    (r"api/me", MeHandler),
+]

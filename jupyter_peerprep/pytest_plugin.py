@@ -1,0 +1,229 @@
+"""pytest fixtures for PeerPrep and for projects that extend it.
+
+Enable with ``pytest_plugins = ["jupyter_peerprep.pytest_plugin"]``. Factories, not singletons:
+
+- ``db_url``: a fresh, empty database URL (SQLite in tmp_path; PostgreSQL with
+  ``--peerprep-db=postgres`` or the ``postgres_url`` fixture);
+- ``postgres_url``: a brand-new PostgreSQL database on 127.0.0.1:5432, dropped afterwards;
+- ``make_service``: a running PeerPrep service (real Tornado server on a free port) with
+  migrations applied, and ``service_fetch`` to call it with an identity;
+- ``free_port``.
+
+The real-hub fixtures live in ``jupyter_peerprep.testing.hub`` (``running_hub``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest, HTTPResponse
+from traitlets.config import Config
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PEERPREP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--peerprep-db",
+        default="sqlite",
+        choices=["sqlite", "postgres"],
+        help="Database backend for the db_url fixture.",
+    )
+
+
+def find_free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def free_port() -> int:
+    return find_free_port()
+
+
+def ensure_postgres_running() -> None:
+    """Start the machine's PostgreSQL cluster if it has stopped (test machines only)."""
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return
+    except OSError:
+        pass
+    versions = os.listdir("/etc/postgresql") if os.path.isdir("/etc/postgresql") else []
+    if versions and shutil.which("pg_ctlcluster"):
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[0], "main", "start"],
+            check=False,
+            capture_output=True,
+        )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database; dropped (with its connections) after the test."""
+    ensure_postgres_running()
+    name = f"peerprep_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'peerprep.sqlite'}"
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.config.getoption("--peerprep-db") == "postgres":
+        yield request.getfixturevalue("postgres_url")
+    else:
+        yield f"sqlite:///{tmp_path / 'peerprep.sqlite'}"
+
+
+class ServiceClient:
+    """Calls a test service as a given user, the way the relay in a Jupyter server does.
+
+    It sends ``Authorization: token test-token-<user>``, which only ``FakeHubIdentity`` accepts
+    (named so: no hub runs in these service-level tests; tests/integration use a real hub).
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    async def fetch(
+        self,
+        path: str,
+        *,
+        user: str | None = "alice",
+        method: str = "GET",
+        body: Any = None,
+        raw_body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+    ) -> HTTPResponse:
+        all_headers = dict(headers or {})
+        if user is not None:
+            all_headers["Authorization"] = f"token test-token-{user}"
+        data: bytes | str | None = raw_body
+        if body is not None:
+            data = json.dumps(body)
+            all_headers.setdefault("Content-Type", "application/json")
+        if data is None and method in ("POST", "PUT", "PATCH"):
+            data = b""
+        request = HTTPRequest(
+            f"{self.base_url}/{path.lstrip('/')}",
+            method=method,
+            headers=all_headers,
+            body=data,
+            allow_nonstandard_methods=True,
+            request_timeout=timeout,
+        )
+        return await AsyncHTTPClient().fetch(request, raise_error=False)
+
+    async def json(self, path: str, **kwargs: Any) -> Any:
+        response = await self.fetch(path, **kwargs)
+        return json.loads(response.body) if response.body else None
+
+
+class FakeHubIdentity:
+    """Stands in for the Hub's token check in service-level tests (no hub process).
+
+    A token ``test-token-<name>`` belongs to user <name>; ``admins`` and ``groups`` say what
+    the hub would say about them.
+    """
+
+    def __init__(self) -> None:
+        self.admins: set[str] = set()
+        self.groups: dict[str, list[str]] = {}
+
+    def user_model(self, token: str) -> dict[str, Any] | None:
+        if not token.startswith("test-token-"):
+            return None
+        name = token.removeprefix("test-token-")
+        return {
+            "kind": "user",
+            "name": name,
+            "admin": name in self.admins,
+            "groups": self.groups.get(name, []),
+            "scopes": ["access:services!service=peerprep"],
+        }
+
+
+@pytest.fixture
+def fake_hub() -> FakeHubIdentity:
+    return FakeHubIdentity()
+
+
+@pytest.fixture
+async def make_service(
+    tmp_path: Path, db_url: str, fake_hub: FakeHubIdentity
+) -> AsyncIterator[Callable[..., Awaitable[tuple[Any, ServiceClient]]]]:
+    """Factory: ``service, client = await make_service(**traits)`` runs a real service."""
+    from .hub.app import PeerPrepService
+
+    started: list[Any] = []
+
+    async def factory(**traits: Any) -> tuple[Any, ServiceClient]:
+        config = Config()
+        config.PeerPrepService.db_url = traits.pop("db_url", db_url)
+        config.PeerPrepService.state_dir = str(tmp_path / "state")
+        config.PeerPrepService.port = find_free_port()
+        config.PeerPrepService.api_token = ""
+        config.PeerPrepService.config_file = ""
+        for key, value in traits.items():
+            cls, _, name = key.rpartition("__")
+            setattr(config[cls or "PeerPrepService"], name, value)
+        service = PeerPrepService(config=config)
+        service.initialize([])
+        install_fake_hub(service, fake_hub)
+        await service.start_async()
+        started.append(service)
+        base = f"http://127.0.0.1:{service.port}{service.base_url}"
+        return service, ServiceClient(base)
+
+    yield factory
+    for service in started:
+        await service.stop_async()
+
+
+def install_fake_hub(service: Any, fake_hub: FakeHubIdentity) -> None:
+    """Make the service resolve tokens and users with ``fake_hub`` instead of a Hub."""
+    hub_auth = service.tornado_app.settings["hub_auth"]
+
+    async def user_for_token(token: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        return fake_hub.user_model(token)
+
+    hub_auth.user_for_token = user_for_token
+
+    class FakeHubAPI:
+        async def get_user(self, name: str) -> dict[str, Any] | None:
+            return fake_hub.user_model(f"test-token-{name}")
+
+    service.hub_api = FakeHubAPI()

@@ -1,0 +1,161 @@
+"""Handlers of the server extension: relay ``/peerprep/api/*`` to the PeerPrep service.
+
+The relay adds two headers the service trusts only together with a valid hub token:
+``Authorization: token <this server's hub token>`` and ``X-PeerPrep-User: <the hub user making
+this request>``. On a student's own server both name the same user. On a pair server the token
+belongs to the pair user and the service checks that the named student is a member of that
+pair's room (``hub/auth.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+if TYPE_CHECKING:
+    from .extension import PeerPrepExtension
+
+# Request headers worth forwarding; everything else (cookies above all) stays here.
+FORWARDED_HEADERS = ("Content-Type", "Accept", "Last-Event-ID")
+
+
+class PeerPrepHandler(APIHandler):
+    @property
+    def peerprep(self) -> PeerPrepExtension:
+        extension: PeerPrepExtension = self.settings["peerprep"]
+        return extension
+
+    def hub_username(self) -> str:
+        user = self.current_user
+        # jupyter_server's identity API (User.username) or a hub user model (dict with "name").
+        name = getattr(user, "username", None) or getattr(user, "name", None)
+        if name is None and isinstance(user, dict):
+            name = user.get("name")
+        return str(name or "")
+
+
+class StatusHandler(PeerPrepHandler):
+    """Whether the relay is configured, for the panel's first paint."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.finish({"configured": bool(self.peerprep.service_url), "user": self.hub_username()})
+
+
+class RelayHandler(PeerPrepHandler):
+    """Forward one API call to the service and hand its answer back unchanged."""
+
+    def _target(self, path: str) -> str:
+        base = self.peerprep.service_url
+        if not base:
+            raise web.HTTPError(
+                503,
+                "PeerPrep is not configured on this server: set $PEERPREP_SERVICE_URL "
+                "(the hub configuration does this for spawned servers).",
+            )
+        if not base.endswith("/"):
+            base += "/"
+        url = urljoin(base, "api/" + path)
+        if self.request.query:
+            url += "?" + self.request.query
+        return url
+
+    def _relay_headers(self) -> dict[str, str]:
+        headers = {
+            "Authorization": f"token {self.peerprep.api_token}",
+            "X-PeerPrep-User": self.hub_username(),
+        }
+        for name in FORWARDED_HEADERS:
+            if name in self.request.headers:
+                headers[name] = self.request.headers[name]
+        return headers
+
+    async def _relay(self, path: str) -> None:
+        url = self._target(path)
+        streaming = "text/event-stream" in self.request.headers.get("Accept", "")
+        body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None
+        kwargs: dict[str, Any] = {}
+        if streaming:
+            kwargs["streaming_callback"] = self._on_chunk
+            kwargs["header_callback"] = self._on_header_line
+            self._stream_headers_sent = False
+            self._upstream_status = 200
+        request = HTTPRequest(
+            url,
+            method=self.request.method or "GET",
+            headers=self._relay_headers(),
+            body=body,
+            allow_nonstandard_methods=True,
+            request_timeout=(
+                self.peerprep.stream_timeout if streaming else self.peerprep.request_timeout
+            ),
+            follow_redirects=False,
+            **kwargs,
+        )
+        client = AsyncHTTPClient()
+        try:
+            response = await client.fetch(request, raise_error=False)
+        except (OSError, HTTPClientError) as e:
+            if streaming and self._stream_headers_sent:
+                self.finish()
+                return
+            raise web.HTTPError(
+                502, f"Cannot reach the PeerPrep service at {self.peerprep.service_url}: {e}"
+            ) from None
+        if streaming:
+            if not self._stream_headers_sent:
+                self.set_status(response.code if response.code != 599 else 502)
+            self.finish()
+            return
+        if response.code == 599:
+            raise web.HTTPError(
+                502,
+                f"Cannot reach the PeerPrep service at {self.peerprep.service_url}: "
+                f"{response.error}",
+            )
+        self.set_status(response.code)
+        content_type = response.headers.get("Content-Type", "application/json")
+        self.set_header("Content-Type", content_type)
+        self.finish(response.body or b"")
+
+    def _on_header_line(self, line: str) -> None:
+        if line.startswith("HTTP/"):
+            parts = line.split(" ", 2)
+            if len(parts) >= 2 and parts[1].isdigit():
+                self._upstream_status = int(parts[1])
+
+    def _on_chunk(self, chunk: bytes) -> None:
+        if not self._stream_headers_sent:
+            self.set_status(self._upstream_status)
+            self.set_header("Content-Type", "text/event-stream")
+            self.set_header("Cache-Control", "no-cache")
+            self._stream_headers_sent = True
+        self.write(chunk)
+        self.flush()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"status": status_code, "message": message}))
+
+    @web.authenticated
+    async def get(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def post(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def put(self, path: str) -> None:
+        await self._relay(path)
+
+    @web.authenticated
+    async def delete(self, path: str) -> None:
+        await self._relay(path)
