@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Integer, TraitError, Unicode, default, validate
+from traitlets import Bool, Enum, Integer, TraitError, Unicode, default, observe, validate
 from traitlets.config import Application, catch_config_error
 
 from .._version import __version__
@@ -152,6 +152,38 @@ class PeerPrepService(Application):
         help="""Run Alembic migrations on start. Turn off when migrations are run by a separate
         job (several service replicas on one PostgreSQL).""",
     ).tag(config=True)
+
+    log_style = Enum(
+        ["text", "json"],
+        "text",
+        help="""How log lines look: "text" (human-readable, the default) or "json" (one JSON
+        object per line with time, level, logger and message, for log collectors such as Loki
+        or Elasticsearch). Defaults to $PEERPREP_LOG_STYLE when set.""",
+    ).tag(config=True)
+
+    @default("log_style")
+    def _default_log_style(self) -> str:
+        return os.environ.get("PEERPREP_LOG_STYLE", "text")
+
+    @observe("log_style")
+    def _log_style_changed(self, change: dict[str, Any]) -> None:
+        self._configure_logging()
+
+    def get_default_logging_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_default_logging_config()
+        if self.log_style == "json" and "formatters" in config:
+            config["formatters"]["console"] = {"()": "jupyter_peerprep.hub.jsonlog.JSONFormatter"}
+        return config
+
+    metrics_token = Unicode(
+        help="""Bearer token Prometheus must send to read /services/peerprep/metrics
+        (``Authorization: Bearer <token>``). Empty: the metrics are readable without a token
+        (they are aggregate counts, no user names). Defaults to $PEERPREP_METRICS_TOKEN.""",
+    ).tag(config=True)
+
+    @default("metrics_token")
+    def _default_metrics_token(self) -> str:
+        return os.environ.get("PEERPREP_METRICS_TOKEN", "")
 
     # Set in initialize()
     engine: Engine

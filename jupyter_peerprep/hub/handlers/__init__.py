@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..metrics import MetricsHandler
 from .system import HealthHandler, MeHandler
 
 default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     (r"api/health", HealthHandler),
     (r"api/me", MeHandler),
+    (r"metrics", MetricsHandler),
 ]

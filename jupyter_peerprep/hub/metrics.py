@@ -1,0 +1,208 @@
+"""Prometheus metrics of the PeerPrep service, served at ``/services/peerprep/metrics``.
+
+Two kinds:
+
+- **Counted in process** (module-level, so feature modules import and update them):
+  ``MATCH_LATENCY`` (histogram, seconds from a ticket's creation to its match, by difficulty)
+  and ``RUNS`` (counter of Run/Submit results by kind and verdict). Use the helpers::
+
+      from jupyter_peerprep.hub import metrics
+      metrics.observe_match(seconds, difficulty="easy")
+      metrics.count_run(kind="submit", verdict="passed")
+
+  With several service replicas each replica counts its own share; Prometheus sums them
+  (``sum(rate(peerprep_runs_total[5m]))``).
+- **Read from the database at scrape time** (``DatabaseCollector``): queue length per category
+  (``peerprep_queue_length{difficulty,language}`` and ``..._by_topic{topic}``), the oldest
+  waiting ticket's age, and rooms per state (``peerprep_active_rooms``, ``peerprep_rooms``).
+  Every replica reports the same database, so aggregate these with ``max``, not ``sum``.
+
+The handler may require a bearer token (``PeerPrepService.metrics_token``); the numbers are
+aggregates with no user names in them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections import Counter as TallyCounter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from tornado import web
+
+from .models import Difficulty, Room, RoomState, Ticket, TicketState
+
+log = logging.getLogger(__name__)
+
+MATCH_LATENCY = Histogram(
+    "peerprep_match_latency_seconds",
+    "Seconds from a ticket's creation to its match, by the ticket's difficulty.",
+    ["difficulty"],
+    buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800),
+)
+
+RUNS = Counter(
+    "peerprep_runs",
+    "Run (public tests) and Submit (hidden tests) results, by kind and verdict.",
+    ["kind", "verdict"],
+)
+
+# Rooms in these states hold (or are about to hold) a pair server.
+LIVE_ROOM_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.ending.value)
+
+
+def observe_match(seconds: float, *, difficulty: str) -> None:
+    """Record how long a ticket waited before it was matched."""
+    MATCH_LATENCY.labels(difficulty=difficulty).observe(max(0.0, seconds))
+
+
+def count_run(*, kind: str, verdict: str) -> None:
+    """Count one graded Run or Submit (``kind`` "run" | "submit", ``verdict`` from the report)."""
+    RUNS.labels(kind=kind, verdict=verdict or "unknown").inc()
+
+
+class DatabaseCollector(Collector):
+    """Gauges computed from the service database each time Prometheus scrapes."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self.session_factory = session_factory
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "peerprep_database_up", "1 if the last scrape could read the service database."
+        )
+        try:
+            families = list(self._families())
+        except SQLAlchemyError as e:
+            log.error("Metrics: cannot read the database: %s", e)
+            up.add_metric([], 0)
+            return [up]
+        up.add_metric([], 1)
+        return [up, *families]
+
+    def _families(self) -> Iterator[Metric]:
+        now = datetime.now(timezone.utc)
+        with self.session_factory() as session:
+            waiting = session.execute(
+                select(Ticket.difficulty, Ticket.language, Ticket.topics, Ticket.created).where(
+                    Ticket.state == TicketState.waiting.value
+                )
+            ).all()
+            rooms = dict(
+                session.execute(
+                    select(Room.state, func.count())
+                    .where(Room.state.in_(LIVE_ROOM_STATES))
+                    .group_by(Room.state)
+                ).all()
+            )
+
+        by_category: TallyCounter[tuple[str, str]] = TallyCounter(
+            {(d.value, "python"): 0 for d in Difficulty}
+        )
+        by_topic: TallyCounter[str] = TallyCounter()
+        oldest: dict[str, float] = {d.value: 0.0 for d in Difficulty}
+        for difficulty, language, topics, created in waiting:
+            by_category[(difficulty, language)] += 1
+            for topic in topics or ["any"]:
+                by_topic[str(topic)] += 1
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=timezone.utc)
+            age = (now - created).total_seconds()
+            oldest[difficulty] = max(oldest.get(difficulty, 0.0), age)
+
+        queue = GaugeMetricFamily(
+            "peerprep_queue_length",
+            "Tickets waiting to be matched, by difficulty and language.",
+            labels=["difficulty", "language"],
+        )
+        for (difficulty, language), count in sorted(by_category.items()):
+            queue.add_metric([difficulty, language], count)
+        yield queue
+
+        topic_queue = GaugeMetricFamily(
+            "peerprep_queue_length_by_topic",
+            "Waiting tickets that asked for each topic ('any' when none was chosen).",
+            labels=["topic"],
+        )
+        for topic, count in sorted(by_topic.items()):
+            topic_queue.add_metric([topic], count)
+        yield topic_queue
+
+        wait = GaugeMetricFamily(
+            "peerprep_queue_oldest_wait_seconds",
+            "Age of the oldest waiting ticket, by difficulty (0 when none waits).",
+            labels=["difficulty"],
+        )
+        for difficulty, age in sorted(oldest.items()):
+            wait.add_metric([difficulty], age)
+        yield wait
+
+        active = GaugeMetricFamily(
+            "peerprep_active_rooms", "Rooms both students can work in now (state active)."
+        )
+        active.add_metric([], rooms.get(RoomState.active.value, 0))
+        yield active
+
+        by_state = GaugeMetricFamily(
+            "peerprep_rooms",
+            "Rooms holding a pair server, by state (starting, active, ending).",
+            labels=["state"],
+        )
+        for state in LIVE_ROOM_STATES:
+            by_state.add_metric([state], rooms.get(state, 0))
+        yield by_state
+
+
+def exposition(database: CollectorRegistry) -> bytes:
+    """The text exposition: process-wide metrics, then the database gauges."""
+    return generate_latest(REGISTRY) + generate_latest(database)
+
+
+def database_registry(session_factory: Callable[[], Session]) -> CollectorRegistry:
+    """A registry holding one service instance's database gauges."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(session_factory))
+    return registry
+
+
+class MetricsHandler(web.RequestHandler):
+    """``GET /metrics``: Prometheus text format, optionally behind a bearer token."""
+
+    def initialize(self) -> None:
+        self.service = self.settings["peerprep_service"]
+
+    def _authorized(self) -> bool:
+        expected: str = self.service.metrics_token
+        if not expected:
+            return True
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() not in {"bearer", "token"}:
+            return False
+        return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+    async def get(self) -> None:
+        self.set_header("Cache-Control", "no-store")
+        if not self._authorized():
+            self.set_status(403)
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(
+                '{"status": 403, "message": "Metrics need the scrape token: send '
+                "'Authorization: Bearer <PeerPrepService.metrics_token>'.\"}"
+            )
+            return
+        registry = self.settings.get("peerprep_metrics_registry")
+        if registry is None:
+            registry = database_registry(self.service.session_factory)
+            self.settings["peerprep_metrics_registry"] = registry
+        body = exposition(registry)
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(body)
