@@ -227,3 +227,57 @@ def install_fake_hub(service: Any, fake_hub: FakeHubIdentity) -> None:
             return fake_hub.user_model(f"test-token-{name}")
 
     service.hub_api = FakeHubAPI()
+
+
+# -- a real hub ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def make_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    """Factory: ``hub = make_hub(**env)`` starts a real JupyterHub from hub_config/ on free
+    ports with its own state directory; every hub started is stopped at the end of the session.
+    ``env`` adds PEERPREP_* variables (a service config file, say)."""
+    from .launch import LocalHub
+
+    hubs: list[LocalHub] = []
+
+    def factory(extra_env: dict[str, str] | None = None, **kwargs: Any) -> LocalHub:
+        state = tmp_path_factory.mktemp("hub")
+        hub = LocalHub(
+            state,
+            port=find_free_port(),
+            hub_port=find_free_port(),
+            proxy_api_port=find_free_port(),
+            service_port=find_free_port(),
+            extra_env=extra_env,
+            **kwargs,
+        )
+        hub.start()
+        hubs.append(hub)
+        return hub
+
+    yield factory
+    for hub in hubs:
+        hub.stop()
+
+
+@pytest.fixture(scope="session")
+def peerprep_hub(make_hub: Callable[..., Any]) -> Any:
+    """One real hub with the embedded-default configuration, shared by a test session."""
+    return make_hub()
+
+
+@pytest.fixture
+def hub_user(peerprep_hub: Any) -> Callable[..., Any]:
+    """Factory: ``alice = hub_user("alice")`` signs up and logs in a new user at the shared hub
+    (a unique suffix keeps names distinct across tests)."""
+    from .testing.hubclient import HubUser
+
+    def factory(prefix: str = "student", *, login: bool = True) -> HubUser:
+        user = HubUser(peerprep_hub.url, f"{prefix}{uuid.uuid4().hex[:6]}")
+        user.signup()
+        if login:
+            user.login()
+        return user
+
+    return factory

@@ -1,0 +1,75 @@
+# The PeerPrep hub service, managed by JupyterHub, and what spawned servers need to reach it.
+#
+# This is the one snippet an existing hub loads to add PeerPrep
+# (docs/how-to/add-to-existing-hub.md). It reads:
+#   PEERPREP_SERVICE_PORT  port of the service on 127.0.0.1 (default 10101)
+#   PEERPREP_STATE_DIR     passed on to the service (its SQLite database lives there)
+#   PEERPREP_DB_URL        the service database (default: SQLite in the state directory)
+import os
+import sys
+
+c = get_config()  # noqa: F821
+
+PEERPREP_SERVICE_PORT = int(os.environ.get("PEERPREP_SERVICE_PORT", "10101"))
+PEERPREP_SERVICE_URL = f"http://127.0.0.1:{PEERPREP_SERVICE_PORT}"
+
+_service_env = {
+    k: os.environ[k]
+    for k in ("PEERPREP_STATE_DIR", "PEERPREP_DB_URL", "PEERPREP_SERVICE_CONFIG", "PATH")
+    if k in os.environ
+}
+
+# append/extend/update merge with what other config files set (traitlets LazyConfigValue).
+c.JupyterHub.services.append(
+    {
+        "name": "peerprep",
+        "url": PEERPREP_SERVICE_URL,
+        "command": [sys.executable, "-m", "jupyter_peerprep.hub.app"]
+        + (
+            [f"--config={os.environ['PEERPREP_SERVICE_CONFIG']}"]
+            if os.environ.get("PEERPREP_SERVICE_CONFIG")
+            else []
+        ),
+        "environment": _service_env,
+        "display": True,
+        # Students reach the service's pages without an extra "authorize" screen.
+        "oauth_no_confirm": True,
+    }
+)
+
+# What the service may do at the Hub, and nothing more (docs/reference/hub-scopes.md):
+# read users and their groups (roles), create and delete pair users, start and stop their
+# servers, and share a pair server with exactly two students.
+c.JupyterHub.load_roles.extend(
+    [
+        {
+            "name": "peerprep",
+            "services": ["peerprep"],
+            "scopes": [
+                "read:users",
+                "read:users:groups",
+                "admin:users",
+                "admin:servers",
+                "access:servers",
+                "shares",
+                "read:shares",
+                "tokens",
+            ],
+        },
+        {
+            # Every user may call the PeerPrep service (through their server's relay).
+            "name": "user",
+            "scopes": ["self", "access:services!service=peerprep"],
+        },
+    ]
+)
+
+# A spawned server's own token may call the service for its owner, and the relay in the
+# jupyter_peerprep server extension finds the service through PEERPREP_SERVICE_URL.
+c.Spawner.server_token_scopes = [
+    "users:activity!user",
+    "access:servers!server",
+    "access:services!service=peerprep",
+    "read:users:groups!user",
+]
+c.Spawner.environment.update({"PEERPREP_SERVICE_URL": f"{PEERPREP_SERVICE_URL}/services/peerprep/"})

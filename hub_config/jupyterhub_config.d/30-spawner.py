@@ -1,0 +1,23 @@
+# Local process spawning for the embedded default: one home directory per user under the state
+# directory, servers bound to loopback. Pair rooms get the bubblewrap-sandboxed spawner
+# (jupyter_peerprep.spawner); containers come with the docker and kubernetes tiers.
+import os
+
+c = get_config()  # noqa: F821
+
+_state = os.environ["PEERPREP_STATE_DIR"]
+_homes = os.path.join(_state, "homes")
+os.makedirs(_homes, exist_ok=True)
+
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(_homes, "{username}")
+c.Spawner.ip = "127.0.0.1"
+# The test and CI machines run everything as root; jupyter-server refuses that without this.
+if os.geteuid() == 0:
+    c.Spawner.args.append("--allow-root")
+c.Spawner.start_timeout = 60
+c.Spawner.http_timeout = 60
+# Stop servers promptly so a stopping hub (or a test) does not wait on them.
+c.LocalProcessSpawner.interrupt_timeout = 3
+c.LocalProcessSpawner.term_timeout = 3
+c.LocalProcessSpawner.kill_timeout = 3

@@ -1,0 +1,126 @@
+"""A student at a real hub, over plain HTTP: sign up, log in, spawn, call APIs.
+
+Uses the hub's own HTML forms and cookies (with their XSRF tokens), the way a browser does, so
+tests exercise the same authentication path as people. ``HubUser.token()`` creates a hub API
+token for the places a browser would use cookies that ``requests`` cannot (websockets).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+
+class HubClientError(AssertionError):
+    """The hub did not do what a user asked; the message says what it answered."""
+
+
+@dataclass
+class HubUser:
+    hub_url: str
+    name: str
+    password: str = "correct-horse-battery-9"
+    session: requests.Session = field(default_factory=requests.Session)
+    _token: str | None = None
+
+    # -- hub pages -----------------------------------------------------------------------
+
+    def _xsrf(self, path: str = "/hub/") -> str:
+        for cookie in self.session.cookies:
+            if cookie.name == "_xsrf" and (cookie.path or "/") == path:
+                return str(cookie.value)
+        for cookie in self.session.cookies:
+            if cookie.name == "_xsrf":
+                return str(cookie.value)
+        raise HubClientError(f"no _xsrf cookie for {path}")
+
+    def signup(self) -> requests.Response:
+        self.session.get(f"{self.hub_url}/hub/signup").raise_for_status()
+        response = self.session.post(
+            f"{self.hub_url}/hub/signup",
+            data={
+                "username": self.name,
+                "signup_password": self.password,
+                "signup_password_confirmation": self.password,
+                "_xsrf": self._xsrf(),
+            },
+        )
+        if response.status_code != 200 or "alert-success" not in response.text:
+            raise HubClientError(f"sign-up of {self.name} failed: {response.status_code}")
+        return response
+
+    def login(self) -> requests.Response:
+        self.session.get(f"{self.hub_url}/hub/login").raise_for_status()
+        response = self.session.post(
+            f"{self.hub_url}/hub/login?next=",
+            data={"username": self.name, "password": self.password, "_xsrf": self._xsrf()},
+            allow_redirects=False,
+        )
+        if response.status_code != 302:
+            raise HubClientError(f"log-in of {self.name} failed: {response.status_code}")
+        return response
+
+    # -- hub API with the login cookie -----------------------------------------------------
+
+    def hub_api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if self._token:
+            headers["Authorization"] = f"token {self._token}"
+        else:
+            headers["X-XSRFToken"] = self._xsrf("/hub/")
+        return self.session.request(
+            method, f"{self.hub_url}/hub/api/{path.lstrip('/')}", headers=headers, **kwargs
+        )
+
+    def token(self) -> str:
+        """A hub API token of this user (created once)."""
+        if self._token is None:
+            response = self.hub_api(
+                "POST", f"users/{quote(self.name)}/tokens", json={"note": "test client"}
+            )
+            if response.status_code != 201:
+                raise HubClientError(f"token for {self.name}: {response.status_code}")
+            self._token = response.json()["token"]
+        return self._token
+
+    def start_server(self, timeout: float = 90.0) -> None:
+        response = self.hub_api("POST", f"users/{quote(self.name)}/server")
+        if response.status_code not in (201, 202, 400):  # 400: already running
+            raise HubClientError(f"spawn for {self.name}: {response.status_code} {response.text}")
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 90.0, server: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            model = self.hub_api("GET", f"users/{quote(self.name)}").json()
+            srv = model.get("servers", {}).get(server)
+            if srv and srv.get("ready"):
+                return
+            time.sleep(0.3)
+        raise HubClientError(f"server of {self.name} not ready after {timeout}s")
+
+    # -- the user's own server ---------------------------------------------------------------
+
+    @property
+    def server_url(self) -> str:
+        return f"{self.hub_url}/user/{quote(self.name)}"
+
+    def server(self, method: str, path: str, *, owner: str | None = None, **kwargs: Any) -> Any:
+        """Request ``path`` on a single-user server (own by default) with this user's token."""
+        base = f"{self.hub_url}/user/{quote(owner)}" if owner else self.server_url
+        headers = kwargs.pop("headers", {})
+        headers["Authorization"] = f"token {self.token()}"
+        return self.session.request(
+            method, f"{base}/{path.lstrip('/')}", headers=headers, allow_redirects=False, **kwargs
+        )
+
+    def peerprep(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call the PeerPrep API through the relay of this user's server (as JupyterLab does)."""
+        response: requests.Response = self.server(
+            method, f"peerprep/api/{path.lstrip('/')}", **kwargs
+        )
+        return response

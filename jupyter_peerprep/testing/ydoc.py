@@ -1,0 +1,128 @@
+"""A minimal Yjs client of jupyter-collaboration, for tests: open a notebook, edit, observe.
+
+Speaks the y-websocket sync protocol (pycrdt's sync messages) over a real websocket to a
+Jupyter server's ``/api/collaboration/room/json:notebook:<file id>``, through the hub's proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import pycrdt
+import requests
+import websockets
+from jupyter_ydoc import YNotebook
+from pycrdt import (
+    Doc,
+    YMessageType,
+    YSyncMessageType,
+    create_sync_message,
+    create_update_message,
+    handle_sync_message,
+)
+
+
+def open_session(server_url: str, path: str, token: str) -> dict[str, Any]:
+    """Ask jupyter-collaboration for the document session of ``path`` (gives the file id)."""
+    response = requests.put(
+        f"{server_url}/api/collaboration/session/{quote(path)}",
+        json={"format": "json", "type": "notebook"},
+        headers={"Authorization": f"token {token}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return dict(response.json())
+
+
+class YClient:
+    """One collaborator: a pycrdt Doc kept in sync with the server over a websocket."""
+
+    def __init__(self, ws_url: str, token: str) -> None:
+        self.ws_url = ws_url
+        self.token = token
+        self.doc = Doc()
+        self.notebook = YNotebook(self.doc)
+        self.synced = asyncio.Event()
+        self._ws: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(cls, server_url: str, path: str, token: str) -> AsyncIterator[YClient]:
+        session = await asyncio.to_thread(open_session, server_url, path, token)
+        ws_base = server_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+        ws_url = (
+            f"{ws_base}/api/collaboration/room/json:notebook:{session['fileId']}"
+            f"?sessionId={session['sessionId']}"
+        )
+        client = cls(ws_url, token)
+        await client._open()
+        try:
+            yield client
+        finally:
+            await client.close()
+
+    async def _open(self) -> None:
+        self._ws = await websockets.connect(
+            self.ws_url,
+            additional_headers={"Authorization": f"token {self.token}"},
+            max_size=None,
+        )
+        self._sub = self.doc.observe(self._on_update)
+        await self._ws.send(create_sync_message(self.doc))
+        self._task = asyncio.create_task(self._receive())
+        await asyncio.wait_for(self.synced.wait(), 30)
+
+    def _on_update(self, event: pycrdt.TransactionEvent) -> None:
+        if self._ws is not None and getattr(self, "_applying", False) is False:
+            message = create_update_message(event.update)
+            asyncio.get_running_loop().create_task(self._ws.send(message))
+
+    async def _receive(self) -> None:
+        async for message in self._ws:
+            if not isinstance(message, bytes) or not message:
+                continue
+            if message[0] == YMessageType.SYNC:
+                self._applying = True
+                try:
+                    reply = handle_sync_message(message[1:], self.doc)
+                finally:
+                    self._applying = False
+                if reply is not None:
+                    await self._ws.send(reply)
+                if message[1] == YSyncMessageType.SYNC_STEP2:
+                    self.synced.set()
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            self.doc.unobserve(self._sub)
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    # -- editing ---------------------------------------------------------------------------
+
+    def cell_sources(self) -> list[str]:
+        return [str(cell["source"]) for cell in self.notebook.ycells]
+
+    def append_to_cell(self, index: int, text: str) -> None:
+        source = self.notebook.ycells[index]["source"]
+        source.insert(len(source), text)
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate(self):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(
+                    f"timed out waiting; cells now: {json.dumps(self.cell_sources())[:500]}"
+                )
+            await asyncio.sleep(0.02)
