@@ -19,10 +19,10 @@
 import glob
 import os
 
-c = get_config()  # noqa: F821 (injected by traitlets when JupyterHub loads this file)
+c = get_config()
 
 # load_subconfig gives each snippet its own namespace with its own __file__; snippets share
 # values through environment variables (PEERPREP_*), so any of them also loads on its own.
 _here = os.path.dirname(os.path.abspath(__file__))
 for _snippet in sorted(glob.glob(os.path.join(_here, "jupyterhub_config.d", "*.py"))):
-    load_subconfig(_snippet)  # noqa: F821 (injected by traitlets)
+    load_subconfig(_snippet)

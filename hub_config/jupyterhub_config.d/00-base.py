@@ -3,7 +3,7 @@ import os
 import shutil
 import sys
 
-c = get_config()  # noqa: F821
+c = get_config()
 
 # State directory: hub database, cookie secret, homes of users, the service database.
 HUB_CONFIG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -2,7 +2,7 @@
 # browser and logs in at once). Universities replace this snippet with LTI 1.3 or OAuth.
 import os
 
-c = get_config()  # noqa: F821
+c = get_config()
 
 # NativeAuthenticator with a fix for JupyterHub 6 (see jupyter_peerprep/authenticator.py).
 c.JupyterHub.authenticator_class = "jupyter_peerprep.authenticator.PeerPrepAuthenticator"

@@ -8,7 +8,7 @@
 import os
 import sys
 
-c = get_config()  # noqa: F821
+c = get_config()
 
 PEERPREP_SERVICE_PORT = int(os.environ.get("PEERPREP_SERVICE_PORT", "10101"))
 PEERPREP_SERVICE_URL = f"http://127.0.0.1:{PEERPREP_SERVICE_PORT}"

@@ -3,7 +3,7 @@
 # (jupyter_peerprep.spawner); containers come with the docker and kubernetes tiers.
 import os
 
-c = get_config()  # noqa: F821
+c = get_config()
 
 _state = os.environ["PEERPREP_STATE_DIR"]
 _homes = os.path.join(_state, "homes")

@@ -23,7 +23,7 @@ class HubClientError(AssertionError):
 class HubUser:
     hub_url: str
     name: str
-    password: str = "correct-horse-battery-9"
+    password: str = "correct-horse-battery-9"  # noqa: S105 (a test account)
     session: requests.Session = field(default_factory=requests.Session)
     _token: str | None = None
 

@@ -45,7 +45,7 @@ class YClient:
     def __init__(self, ws_url: str, token: str) -> None:
         self.ws_url = ws_url
         self.token = token
-        self.doc = Doc()
+        self.doc: Doc = Doc()
         self.notebook = YNotebook(self.doc)
         self.synced = asyncio.Event()
         self._ws: Any = None

@@ -88,10 +88,12 @@ async def test_two_yjs_clients_see_each_others_edits_through_proxy(hub_user):
     created = await asyncio.to_thread(erin.server, "PUT", "api/contents/shared.ipynb", json=nb)
     assert created.status_code in (200, 201), created.text
 
-    async with YClient.connect(erin.server_url, "shared.ipynb", token) as one:
-        async with YClient.connect(erin.server_url, "shared.ipynb", token) as two:
-            assert one.cell_sources() == ["x = 1"] == two.cell_sources()
-            one.append_to_cell(0, "\ny = 2")
-            await two.wait_for(lambda c: c.cell_sources() == ["x = 1\ny = 2"])
-            two.append_to_cell(0, "\nz = 3")
-            await one.wait_for(lambda c: c.cell_sources() == ["x = 1\ny = 2\nz = 3"])
+    async with (
+        YClient.connect(erin.server_url, "shared.ipynb", token) as one,
+        YClient.connect(erin.server_url, "shared.ipynb", token) as two,
+    ):
+        assert one.cell_sources() == ["x = 1"] == two.cell_sources()
+        one.append_to_cell(0, "\ny = 2")
+        await two.wait_for(lambda c: c.cell_sources() == ["x = 1\ny = 2"])
+        two.append_to_cell(0, "\nz = 3")
+        await one.wait_for(lambda c: c.cell_sources() == ["x = 1\ny = 2\nz = 3"])
