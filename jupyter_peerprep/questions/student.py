@@ -1,0 +1,150 @@
+"""What students see of a question: the student view (API) and the student notebook (a room).
+
+Both are built from an allow-list of spec keys, never by deleting secrets from the spec, so a
+key added to the spec later stays service-only until someone adds it here on purpose. Neither
+contains the reference solution, a hidden case, the generator or a custom checker's source.
+"""
+
+from __future__ import annotations
+
+import pprint
+from typing import Any
+
+from .vocabulary import TAG_PROMPT, TAG_PUBLIC, TAG_STARTER
+
+# Metadata keys students may see (and the room's tools use).
+STUDENT_KEYS = (
+    "id",
+    "title",
+    "difficulty",
+    "topics",
+    "entry_point",
+    "language",
+    "limits",
+    "checker",
+)
+
+
+def student_view(spec: dict[str, Any], *, version: int) -> dict[str, Any]:
+    """The student view of a question: statement, starter, public tests, limits."""
+    view: dict[str, Any] = {key: spec.get(key) for key in STUDENT_KEYS}
+    view["version"] = version
+    complexity = spec.get("complexity") or {}
+    view["expected_complexity"] = complexity.get("expected")
+    view["prompt"] = spec["prompt"]
+    view["starter"] = spec["starter"]
+    view["public_tests"] = [
+        {"name": c["name"], "args": c["args"], "expected": c["expected"]}
+        for c in spec["public_tests"]
+    ]
+    view["hidden_test_count"] = len(spec["hidden_tests"])
+    return view
+
+
+def summary(spec: dict[str, Any], *, version: int) -> dict[str, Any]:
+    """A line of the question list."""
+    return {
+        "id": spec["id"],
+        "title": spec["title"],
+        "difficulty": spec["difficulty"],
+        "topics": spec["topics"],
+        "version": version,
+    }
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    return lines
+
+
+def _cell(cell_type: str, cell_id: str, source: str, tags: list[str]) -> dict[str, Any]:
+    cell: dict[str, Any] = {
+        "cell_type": cell_type,
+        "id": cell_id,
+        "metadata": {"tags": tags} if tags else {},
+        "source": _lines(source),
+    }
+    if cell_type == "code":
+        cell["execution_count"] = None
+        cell["outputs"] = []
+    return cell
+
+
+LOCAL_CHECK = """
+import copy as _copy
+import json as _json
+
+
+def _peerprep_same(expected, got, checker):
+    got = _json.loads(_json.dumps(got))  # tuples become lists, as in the grader
+    if checker == "unordered" and isinstance(expected, list) and isinstance(got, list):
+        key = lambda v: _json.dumps(v, sort_keys=True)  # noqa: E731
+        return sorted(expected, key=key) == sorted(got, key=key)
+    if checker.startswith("float:"):
+        tol = float(checker.split(":", 1)[1])
+
+        def close(a, b):
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+                return abs(a - b) <= tol * max(1.0, abs(a))
+            if isinstance(a, list) and isinstance(b, list):
+                return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+            return a == b
+
+        return close(expected, got)
+    return expected == got
+
+
+for _case in PUBLIC_TESTS:
+    try:
+        _got = {entry}(*_copy.deepcopy(_case["args"]))
+    except Exception as _e:  # show the error and go on with the next case
+        print(f"ERROR  {{_case['name']}}: {{type(_e).__name__}}: {{_e}}")
+        continue
+    if CHECKER == "custom":
+        print(f"?      {{_case['name']}}: got {{_got!r}} (checked by the service on Run)")
+    elif _peerprep_same(_case["expected"], _got, CHECKER):
+        print(f"PASS   {{_case['name']}}")
+    else:
+        print(f"FAIL   {{_case['name']}}: expected {{_case['expected']!r}}, got {{_got!r}}")
+"""
+
+
+def student_notebook(spec: dict[str, Any], *, version: int) -> dict[str, Any]:
+    """The notebook a room receives: prompt, starter and public tests only (nbformat 4.5)."""
+    view = student_view(spec, version=version)
+    topics = ", ".join(view["topics"])
+    header = f"# {view['title']}\n\n*{view['difficulty']} · {topics}*\n\n"
+    limits = view["limits"] or {}
+    footer = (
+        f"\n\n---\nImplement `{view['entry_point']}`. Limits per test: "
+        f"{limits.get('time_s')} s, {limits.get('memory_mb')} MiB."
+    )
+    if view["expected_complexity"]:
+        footer += f" Aim for {view['expected_complexity']}."
+    footer += (
+        " **Run** checks the public tests below in the grader; **Submit** also runs "
+        f"{view['hidden_test_count']} hidden tests (you see only which pass)."
+    )
+    public = pprint.pformat(view["public_tests"], width=96, sort_dicts=False)
+    tests_source = (
+        "# Public tests: run this cell after the one above to check your function here.\n"
+        f"PUBLIC_TESTS = {public}\n"
+        f"CHECKER = {view['checker']!r}\n" + LOCAL_CHECK.format(entry=view["entry_point"])
+    )
+    metadata_peerprep = {key: view[key] for key in STUDENT_KEYS}
+    metadata_peerprep["version"] = version
+    metadata_peerprep["student"] = True
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            "peerprep": metadata_peerprep,
+        },
+        "cells": [
+            _cell("markdown", "peerprep-prompt", header + view["prompt"] + footer, [TAG_PROMPT]),
+            _cell("code", "peerprep-starter", view["starter"], [TAG_STARTER]),
+            _cell("code", "peerprep-public-tests", tests_source, [TAG_PUBLIC]),
+        ],
+    }
