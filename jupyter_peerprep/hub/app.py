@@ -34,6 +34,7 @@ from . import db
 from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
+from .matching import Matchmaker
 
 
 class PeerPrepService(Application):
@@ -191,6 +192,7 @@ class PeerPrepService(Application):
     hub_api: HubAPI | None
     tornado_app: web.Application
     http_server: HTTPServer | None = None
+    matchmaker: Matchmaker | None = None
 
     @property
     def classes(self) -> list[type]:  # type: ignore[override]
@@ -198,7 +200,7 @@ class PeerPrepService(Application):
 
     def feature_classes(self) -> list[type]:
         """Configurable classes of feature modules, for --help-all and config checking."""
-        return []
+        return [Matchmaker]
 
     @catch_config_error
     def initialize(self, argv: list[str] | None = None) -> None:
@@ -276,6 +278,8 @@ class PeerPrepService(Application):
         )
 
     async def start_async(self) -> None:
+        self.matchmaker = Matchmaker(parent=self, session_factory=self.session_factory)
+        await self.matchmaker.start()
         self.http_server = HTTPServer(self.tornado_app, xheaders=True)
         self.http_server.listen(self.port, self.ip)
         self.log.info(
@@ -289,6 +293,8 @@ class PeerPrepService(Application):
     async def stop_async(self) -> None:
         if self.http_server:
             self.http_server.stop()
+        if self.matchmaker is not None:
+            await self.matchmaker.stop()
         self.engine.dispose()
 
     def start(self) -> None:

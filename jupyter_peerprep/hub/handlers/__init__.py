@@ -9,10 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from ..metrics import MetricsHandler
+from .match import MatchHandler, TicketEventsHandler, TicketHandler
+from .profile import ProfileHandler, ProfilesHandler
 from .system import HealthHandler, MeHandler
 
 default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     (r"api/health", HealthHandler),
     (r"api/me", MeHandler),
+    (r"api/match", MatchHandler),
+    (r"api/match/([^/]+)", TicketHandler),
+    (r"api/match/([^/]+)/events", TicketEventsHandler),
+    (r"api/profile", ProfileHandler),
+    (r"api/profiles", ProfilesHandler),
     (r"metrics", MetricsHandler),
 ]

@@ -1,0 +1,124 @@
+"""Matching API: open, read, cancel a ticket, and follow it live.
+
+``POST /api/match`` opens a ticket (201; 200 with the same ticket for a repeated idempotency
+key; 409 with the open ticket or naming the active room), ``GET``/``DELETE /api/match/{id}``
+read and cancel it, ``GET /api/match/{id}/events`` streams every state change as server-sent
+events (``event: <state>`` + ``data: <ticket json>``) and keeps the ticket's lease alive while
+it is open. Only the ticket's owner sees it; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from .. import db, profiles
+from ..matching import TERMINAL_STATES, MatchError, Matchmaker
+from .base import APIHandler, authenticated
+
+
+class MatchAPIHandler(APIHandler):
+    @property
+    def matchmaker(self) -> Matchmaker:
+        matchmaker: Matchmaker | None = getattr(self.service, "matchmaker", None)
+        if matchmaker is None:
+            raise web.HTTPError(503, "Matching is not running on this service yet; retry soon.")
+        return matchmaker
+
+    def write_match_error(self, e: MatchError) -> None:
+        body: dict[str, Any] = {"status": e.status, "message": e.message}
+        if e.ticket is not None:
+            body["ticket"] = e.ticket
+        self.write_json(body, status=e.status)
+
+
+class MatchHandler(MatchAPIHandler):
+    """``POST /api/match``: ask for a partner."""
+
+    @authenticated
+    async def post(self) -> None:
+        body = self.get_json_object()
+        name = self.identity.name
+        with db.transaction(self.db) as s:
+            profile = profiles.get_or_create(s, name)
+            profiles.refresh_rating(s, profile)
+            language = profile.language
+        try:
+            request = self.matchmaker.validate_request(body, language)
+            ticket, created = await self.matchmaker.enqueue(name, request)
+        except MatchError as e:
+            self.write_match_error(e)
+            return
+        self.write_json(ticket, status=201 if created else 200)
+
+
+class TicketHandler(MatchAPIHandler):
+    """``GET``/``DELETE /api/match/{ticket_id}``: read (renews the lease) or cancel."""
+
+    @authenticated
+    async def get(self, ticket_id: str) -> None:
+        try:
+            self.write_json(self.matchmaker.get(self.identity.name, ticket_id, renew=True))
+        except MatchError as e:
+            self.write_match_error(e)
+
+    @authenticated
+    async def delete(self, ticket_id: str) -> None:
+        try:
+            self.write_json(self.matchmaker.cancel(self.identity.name, ticket_id))
+        except MatchError as e:
+            self.write_match_error(e)
+
+
+class TicketEventsHandler(MatchAPIHandler):
+    """``GET /api/match/{ticket_id}/events``: server-sent events until the ticket is final.
+
+    Sends the ticket at once, then on every change this process hears of (its notifier) and at
+    least every ``tick_interval`` (a fresh ``elapsed_s``, and how a match made by another
+    service process reaches this stream). Each read renews the ticket's lease.
+    """
+
+    _closed = False
+    _wake: asyncio.Event | None = None
+
+    def on_connection_close(self) -> None:
+        self._closed = True
+        if self._wake is not None:
+            self._wake.set()
+
+    @authenticated
+    async def get(self, ticket_id: str) -> None:
+        matchmaker = self.matchmaker
+        name = self.identity.name
+        try:
+            ticket = matchmaker.get(name, ticket_id, renew=True)
+        except MatchError as e:
+            self.write_match_error(e)
+            return
+        self.set_header("Content-Type", "text/event-stream; charset=UTF-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        wake = self._wake = matchmaker.notifier.subscribe(ticket_id)
+        try:
+            while not self._closed:
+                self.write(f"event: {ticket['state']}\ndata: {json.dumps(ticket)}\n\n")
+                await self.flush()
+                if ticket["state"] in TERMINAL_STATES:
+                    break
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=matchmaker.tick_interval)
+                wake.clear()
+                if self._closed:
+                    break
+                ticket = matchmaker.get(name, ticket_id, renew=True)
+        except StreamClosedError:
+            self._closed = True
+        finally:
+            matchmaker.notifier.unsubscribe(ticket_id, wake)
+        if not self._closed:
+            self.finish()

@@ -1,0 +1,141 @@
+"""Student profiles: settings a student chooses, and a rating earned from submitted attempts.
+
+The identity is the hub user name, never a name sent in a request body. The rating is an Elo
+score against the questions attempted: every room a student submitted in counts once, won if
+any of their submits there passed, against a question rated by its difficulty. It is recomputed
+from the ``Run`` history whenever the profile is read, so it needs no bookkeeping elsewhere and
+a regraded or deleted run is reflected on the next read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..questions.vocabulary import TOPICS
+from .models import Proficiency, Profile, Room, Run, utcnow
+
+PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)
+EDITABLE = ("display_name", "proficiency", "language", "topics")
+READ_ONLY = ("rating", "name", "created", "updated")
+INITIAL_RATING = 1000.0
+QUESTION_RATING = {"easy": 900.0, "medium": 1100.0, "hard": 1300.0}
+ELO_K = 32.0
+MAX_DISPLAY_NAME = 100
+
+
+class ProfileError(ValueError):
+    """A profile update that cannot be accepted; the message says how to fix it."""
+
+
+def profile_json(p: Profile) -> dict[str, Any]:
+    return {
+        "name": p.username,
+        "display_name": p.display_name or p.username,
+        "proficiency": p.proficiency,
+        "language": p.language,
+        "topics": list(p.topics or []),
+        "rating": round(p.rating, 1),
+        "created": p.created.isoformat(),
+        "updated": p.updated.isoformat(),
+    }
+
+
+def get_or_create(s: Session, username: str) -> Profile:
+    profile = s.get(Profile, username)
+    if profile is None:
+        now = utcnow()
+        profile = Profile(
+            username=username,
+            display_name="",
+            proficiency=Proficiency.beginner.value,
+            language="python",
+            topics=[],
+            rating=INITIAL_RATING,
+            created=now,
+            updated=now,
+        )
+        s.add(profile)
+        s.flush()
+    return profile
+
+
+def compute_rating(s: Session, username: str) -> float:
+    """The Elo rating of ``username`` from their submits, oldest room first."""
+    rows = s.execute(
+        select(Room.id, Room.difficulty, Run.verdict, Run.created)
+        .join(Run, Run.room_id == Room.id)
+        .where(Run.username == username, Run.kind == "submit")
+        .order_by(Run.created)
+    ).all()
+    outcome: dict[str, tuple[str, bool]] = {}
+    for room_id, difficulty, verdict, _created in rows:
+        passed = verdict == "passed"
+        _, before = outcome.get(room_id, (difficulty, False))
+        outcome[room_id] = (difficulty, before or passed)
+    rating = INITIAL_RATING
+    for difficulty, won in outcome.values():
+        opponent = QUESTION_RATING.get(difficulty, 1100.0)
+        expected = 1.0 / (1.0 + 10 ** ((opponent - rating) / 400.0))
+        rating += ELO_K * ((1.0 if won else 0.0) - expected)
+    return rating
+
+
+def refresh_rating(s: Session, profile: Profile) -> None:
+    rating = compute_rating(s, profile.username)
+    if abs(rating - profile.rating) > 1e-9:
+        profile.rating = rating
+
+
+def apply_update(profile: Profile, body: Any, languages: tuple[str, ...] | list[str]) -> None:
+    """Validate ``body`` (a PUT /api/profile) and apply it; ProfileError says what is wrong."""
+    if not isinstance(body, dict):
+        raise ProfileError(f"Send a JSON object with any of {', '.join(EDITABLE)}.")
+    if "username" in body or ("name" in body and body["name"] != profile.username):
+        raise ProfileError(
+            "Your user name comes from your hub log-in and cannot be changed here; "
+            "remove it from the request."
+        )
+    if "rating" in body and body["rating"] != round(profile.rating, 1):
+        raise ProfileError("rating is earned from submitted attempts and cannot be set.")
+    unknown = sorted(set(body) - set(EDITABLE) - set(READ_ONLY))
+    if unknown:
+        raise ProfileError(
+            f"Unknown field(s) {', '.join(unknown)}; a profile has {', '.join(EDITABLE)}."
+        )
+    if "display_name" in body:
+        name = body["display_name"]
+        if not isinstance(name, str):
+            raise ProfileError("display_name must be a string.")
+        name = " ".join(name.split())
+        if len(name) > MAX_DISPLAY_NAME:
+            raise ProfileError(f"display_name is at most {MAX_DISPLAY_NAME} characters.")
+        if any(ord(c) < 32 for c in name):
+            raise ProfileError("display_name may not contain control characters.")
+        profile.display_name = name
+    if "proficiency" in body:
+        if body["proficiency"] not in PROFICIENCIES:
+            raise ProfileError(
+                f"Unknown proficiency {body['proficiency']!r}; choose one of "
+                f"{', '.join(PROFICIENCIES)}."
+            )
+        profile.proficiency = body["proficiency"]
+    if "language" in body:
+        if body["language"] not in languages:
+            raise ProfileError(
+                f"Unsupported language {body['language']!r}; choose one of {', '.join(languages)}."
+            )
+        profile.language = body["language"]
+    if "topics" in body:
+        topics = body["topics"]
+        if not isinstance(topics, list):
+            raise ProfileError("topics must be a list (it may be empty).")
+        bad = [t for t in topics if not isinstance(t, str) or t not in TOPICS]
+        if bad:
+            raise ProfileError(
+                f"Unknown topic(s) {', '.join(map(repr, bad))}; choose from {', '.join(TOPICS)}."
+            )
+        profile.topics = sorted(set(topics), key=TOPICS.index)
+    profile.updated = utcnow()
