@@ -281,3 +281,18 @@ def hub_user(peerprep_hub: Any) -> Callable[..., Any]:
         return user
 
     return factory
+
+
+@pytest.fixture
+def peerprep_grader() -> Callable[..., Any]:
+    """Factory: ``grader = peerprep_grader(backend="bwrap", **traits)`` is a real Grader.
+
+    ``await grader.run_cases(...)`` runs in a real sandbox (bwrap by default; ``backend=
+    "docker"`` needs the engine from docker/engine-up.sh and the grader image).
+    """
+    from .grader import Grader
+
+    def factory(**traits: Any) -> Any:
+        return Grader(**traits)
+
+    return factory

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Build PeerPrep's container images without a registry (see ../shared/ENGINE.md).
+#
+#   docker/build-images.sh            build every image
+#   docker/build-images.sh grader     build only the named image(s) (and what they need)
+#
+# One function per image. Each image carries a label with the hash of its inputs (Dockerfile,
+# build context, base image id); an image whose label matches is not rebuilt, so a second run
+# takes well under a second. The base image comes from Debian packages via debootstrap.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+BASE_IMAGE=${PEERPREP_BASE_IMAGE:-localhost/peerprep-base:bookworm}
+GRADER_IMAGE=${PEERPREP_GRADER_IMAGE:-localhost/peerprep-grader:latest}
+MIRROR=${PEERPREP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+HASH_LABEL=org.peerprep.inputs-hash
+PODMAN=(podman)
+
+say() { echo "build-images: $*" >&2; }
+
+image_exists() { "${PODMAN[@]}" image exists "$1"; }
+
+image_label() {
+    "${PODMAN[@]}" image inspect --format "{{ index .Labels \"$HASH_LABEL\" }}" "$1" 2>/dev/null \
+        || true
+}
+
+image_id() { "${PODMAN[@]}" image inspect --format '{{.Id}}' "$1"; }
+
+# Hash of a build context directory plus extra strings (e.g. the base image id).
+inputs_hash() {
+    local dir=$1
+    shift
+    {
+        (cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+        printf '%s\n' "$@"
+    } | sha256sum | cut -c1-64
+}
+
+# podman build with the machine's CA bundle and pip configuration, so a build that installs
+# Python packages can reach the package index through the machine's TLS proxy.
+podman_build() {
+    local extra=()
+    [ -f /etc/ssl/certs/ca-certificates.crt ] &&
+        extra+=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
+    [ -f /etc/pip.conf ] && extra+=(-v /etc/pip.conf:/etc/pip.conf:ro)
+    "${PODMAN[@]}" build --network host "${extra[@]}" --build-arg "BASE=$BASE_IMAGE" "$@"
+}
+
+build_base() {
+    if image_exists "$BASE_IMAGE"; then
+        return
+    fi
+    say "bootstrapping $BASE_IMAGE from Debian packages (about a minute)"
+    local rootfs
+    rootfs=$(mktemp -d /var/tmp/peerprep-rootfs.XXXXXX)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$rootfs'" RETURN
+    debootstrap --variant=minbase \
+        --include=python3,python3-venv,python3-pip,ca-certificates \
+        bookworm "$rootfs" "$MIRROR" >/dev/null
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | "${PODMAN[@]}" import \
+        --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' - "$BASE_IMAGE" >/dev/null
+}
+
+build_grader() {
+    build_base
+    local context=$HERE/grader hash
+    hash=$(inputs_hash "$context" "$(image_id "$BASE_IMAGE")")
+    if image_exists "$GRADER_IMAGE" && [ "$(image_label "$GRADER_IMAGE")" = "$hash" ]; then
+        return
+    fi
+    say "building $GRADER_IMAGE"
+    podman_build --label "$HASH_LABEL=$hash" -t "$GRADER_IMAGE" -f "$context/Dockerfile" \
+        "$context" >/dev/null
+}
+
+# The PeerPrep wheel, built once on the host (the lab extension is already built by `make`),
+# plus a constraints file pinning the versions of the project's .venv, so the images run
+# what the tests ran. Both go to dist/wheels/, which the hub and single-user builds use.
+WHEEL_DIR=$ROOT/dist/wheels
+WHEEL_BUILT=
+build_wheel() {
+    [ -n "$WHEEL_BUILT" ] && return
+    local pip=${PEERPREP_PIP:-$ROOT/.venv/bin/pip} tmp
+    mkdir -p "$ROOT/dist"
+    tmp=$(mktemp -d "$ROOT/dist/.wheels.XXXXXX")
+    "$pip" wheel -q --no-deps --no-build-isolation -w "$tmp" "$ROOT" >&2
+    "$pip" freeze --exclude-editable 2>/dev/null | grep -v -e ' @ ' -e '^-e ' \
+        -e '^jupyter[-_]peerprep=' >"$tmp/constraints.txt" || true
+    # Replace dist/wheels only when something changed (a concurrent build may be reading it).
+    if diff -rq "$tmp" "$WHEEL_DIR" >/dev/null 2>&1; then
+        rm -rf "$tmp"
+    else
+        rm -rf "$WHEEL_DIR.old"
+        [ -d "$WHEEL_DIR" ] && mv "$WHEEL_DIR" "$WHEEL_DIR.old"
+        mv "$tmp" "$WHEEL_DIR"
+        rm -rf "$WHEEL_DIR.old"
+    fi
+    WHEEL_BUILT=1
+}
+
+# Hash of what a hub or single-user image is made of: its Dockerfile, the wheel, the pinned
+# versions, the base image, plus any extra paths (the hub configuration for the hub image).
+app_inputs_hash() {
+    local dockerfile=$1
+    shift
+    {
+        sha256sum "$dockerfile" "$HERE/context.dockerignore" "$WHEEL_DIR"/*.whl \
+            "$WHEEL_DIR/constraints.txt" | cut -c1-64
+        image_id "$BASE_IMAGE"
+        for extra in "$@"; do
+            (cd "$ROOT" && find "$extra" -type f ! -name '*.pyc' -print0 | sort -z \
+                | xargs -0 sha256sum)
+        done
+    } | sha256sum | cut -c1-64
+}
+
+build_app_image() {
+    local name=$1 image=$2 hash
+    shift 2
+    build_base
+    build_wheel
+    hash=$(app_inputs_hash "$HERE/$name/Dockerfile" "$@")
+    if image_exists "$image" && [ "$(image_label "$image")" = "$hash" ]; then
+        return
+    fi
+    say "building $image"
+    podman_build --label "$HASH_LABEL=$hash" --build-arg "BUILD_BASE=$BASE_IMAGE" \
+        --ignorefile "$HERE/context.dockerignore" -t "$image" -f "$HERE/$name/Dockerfile" \
+        "$ROOT" >&2
+}
+
+HUB_IMAGE=${PEERPREP_HUB_IMAGE:-localhost/peerprep-hub:latest}
+SINGLEUSER_IMAGE=${PEERPREP_SINGLEUSER_IMAGE:-localhost/peerprep-singleuser:latest}
+build_hub() { build_app_image hub "$HUB_IMAGE" hub_config; }
+build_singleuser() { build_app_image singleuser "$SINGLEUSER_IMAGE"; }
+
+ALL_IMAGES=(grader hub singleuser)
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${ALL_IMAGES[@]}")
+for target in "${targets[@]}"; do
+    case "$target" in
+    base) build_base ;;
+    grader) build_grader ;;
+    hub) build_hub ;;
+    singleuser) build_singleuser ;;
+    *)
+        say "unknown image '$target'; known: base ${ALL_IMAGES[*]}"
+        exit 2
+        ;;
+    esac
+done
+say "images ready: ${targets[*]}"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Bring up the container engine PeerPrep tests and the one-host deployment talk to: podman
+# behind the Docker API on unix:///run/peerprep-podman.sock (see ../shared/ENGINE.md for why
+# podman, runc, cgroupfs and explicit ulimits).
+#
+# Idempotent: installs podman/runc only when missing, rewrites containers.conf only when it
+# differs, starts `podman system service` only when the socket does not answer. Prints the
+# DOCKER_HOST line to use on stdout (everything else goes to stderr).
+set -euo pipefail
+
+SOCK=${PEERPREP_PODMAN_SOCK:-/run/peerprep-podman.sock}
+LOG=${PEERPREP_PODMAN_LOG:-/run/peerprep-podman.log}
+PIDFILE=${PEERPREP_PODMAN_PIDFILE:-/run/peerprep-podman.pid}
+CONF=/etc/containers/containers.conf
+
+say() { echo "engine-up: $*" >&2; }
+
+ping_engine() {
+    [ -S "$SOCK" ] && curl -sf --max-time 5 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1
+}
+
+install_packages() {
+    local missing=""
+    for p in podman runc; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        say "installing$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+}
+
+write_config() {
+    # cgroup v1 and no CAP_SYS_RESOURCE here: crun, or implicit ulimits, make every container
+    # fail with "setrlimit ... Operation not permitted".
+    local want
+    want='[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"'
+    if [ ! -f "$CONF" ] || [ "$(cat "$CONF")" != "$want" ]; then
+        say "writing $CONF"
+        mkdir -p "$(dirname "$CONF")"
+        printf '%s\n' "$want" >"$CONF"
+    fi
+}
+
+start_service() {
+    if ping_engine; then
+        return
+    fi
+    if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+        say "podman service (pid $(cat "$PIDFILE")) is starting; waiting for it"
+    else
+        rm -f "$SOCK"
+        say "starting podman system service on unix://$SOCK (log: $LOG)"
+        setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &
+        echo $! >"$PIDFILE"
+    fi
+    for _ in $(seq 1 100); do
+        if ping_engine; then
+            return
+        fi
+        sleep 0.2
+    done
+    say "the podman service did not answer on $SOCK within 20 s; see $LOG"
+    exit 1
+}
+
+install_packages
+write_config
+start_service
+echo "DOCKER_HOST=unix://$SOCK"

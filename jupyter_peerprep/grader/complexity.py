@@ -1,0 +1,50 @@
+"""Estimating a growth class from measured (n, seconds) points.
+
+Each candidate class f is fitted as ``t = c * f(n)`` by least squares in log space: the
+residuals ``log t_i - log f(n_i)`` of the right class are a constant (``log c``) up to noise,
+so the class whose residuals spread least fits best. The confidence is the best class's share
+of Gaussian likelihoods ``exp(-err^2 / 2 s^2)`` with ``s`` the best error (at least the noise
+floor): 1.0 when every other class fits clearly worse, about 1/k when k classes fit as well.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+# Name -> log f(n). Order matters only for ties: the simpler class is listed first.
+MODELS: dict[str, Callable[[float], float]] = {
+    "O(1)": lambda n: 0.0,
+    "O(log n)": lambda n: math.log(math.log(max(n, 2.0))),
+    "O(n)": lambda n: math.log(n),
+    "O(n log n)": lambda n: math.log(n) + math.log(math.log(max(n, 2.0))),
+    "O(n^2)": lambda n: 2 * math.log(n),
+    "O(n^3)": lambda n: 3 * math.log(n),
+    "O(2^n)": lambda n: n * math.log(2.0),
+}
+
+NOISE_FLOOR = 0.05  # log-space RMS of repeated timings on a quiet machine (about 5 %)
+TIME_FLOOR = 1e-7  # seconds; shorter measurements are clock noise
+
+
+def fit_errors(points: list[tuple[float, float]]) -> dict[str, float]:
+    """RMS of the log-space residuals of every model (lower is better)."""
+    errors: dict[str, float] = {}
+    for name, log_f in MODELS.items():
+        residuals = [math.log(max(t, TIME_FLOOR)) - log_f(n) for n, t in points]
+        mean = sum(residuals) / len(residuals)
+        errors[name] = math.sqrt(sum((r - mean) ** 2 for r in residuals) / len(residuals))
+    return errors
+
+
+def estimate(points: list[tuple[float, float]]) -> tuple[str | None, float, dict[str, float]]:
+    """(best class, confidence 0..1, errors per class) for at least three distinct sizes."""
+    sizes = {n for n, _ in points}
+    if len(sizes) < 3 or any(n < 1 for n in sizes):
+        return None, 0.0, {}
+    errors = fit_errors(points)
+    best = min(errors, key=lambda name: errors[name])
+    scale = max(errors[best], NOISE_FLOOR)
+    weights = {name: math.exp(-(e**2) / (2 * scale**2)) for name, e in errors.items()}
+    confidence = weights[best] / sum(weights.values())
+    return best, confidence, errors

@@ -1,0 +1,506 @@
+"""The Grader: runs a solution against cases, and measures its growth, in a per-run sandbox.
+
+Only the student's source, the entry point and the case *inputs* enter the sandbox. The
+harness (``harness.py``) reports raw return values; verdicts are computed here, outside the
+sandbox, against expected values the sandbox never saw. A custom checker (instructor code) runs
+in a separate sandbox, never together with student code.
+
+Limits are traits with defaults a question may only tighten (``limits`` of the question:
+``time_s`` per case, ``memory_mb``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from traitlets import Float, Instance, Integer, TraitError, Unicode, default, validate
+from traitlets.config import LoggingConfigurable
+
+from ..sandbox.base import Sandbox, SandboxError, SandboxLimits, SandboxResult
+from . import complexity
+from .checkers import CheckerError, builtin_checker
+from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
+from .verdicts import missing_reason, parse_channel, reason_for_status
+
+HARNESS_SOURCE = (Path(__file__).parent / "harness.py").read_text()
+
+# Runs in the sandbox as `python3 -I -S -B -c BOOTSTRAP`; the harness and the job come on stdin.
+BOOTSTRAP = (
+    "import json,sys\n"
+    "p=json.loads(sys.stdin.buffer.read())\n"
+    "exec(compile(p['harness'],'harness','exec'),{'__name__':'__harness__','JOB':p['job']})\n"
+)
+PYTHON_ARGS = ["-I", "-S", "-B", "-c", BOOTSTRAP]
+
+
+class GraderInputError(ValueError):
+    """The question or request given to the grader is unusable; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """Effective limits of one grading run (service defaults tightened by the question)."""
+
+    cpu_s: float  # CPU seconds per case
+    case_wall_s: float  # wall clock per case
+    wall_s: float  # wall clock for the whole run
+    memory_mb: int  # per case
+    output_bytes: int  # stdout + stderr per case
+    result_bytes: int  # size of one returned value, as JSON
+
+
+class Grader(LoggingConfigurable):
+    """Runs untrusted solutions in a sandbox and grades them. Configure as ``Grader.<trait>``."""
+
+    backend = Unicode(
+        "bwrap",
+        help="""Sandbox backend for each run: 'bwrap' (bubblewrap, the default; needs the
+        Debian package bubblewrap) or 'docker' (one container per run through the Docker API
+        at $DOCKER_HOST, from the image DockerSandbox.image built by docker/build-images.sh).""",
+    ).tag(config=True)
+
+    @validate("backend")
+    def _validate_backend(self, proposal: dict[str, Any]) -> str:
+        value: str = proposal["value"]
+        if value not in ("bwrap", "docker"):
+            raise TraitError(f"Grader.backend must be 'bwrap' or 'docker', got {value!r}")
+        return value
+
+    cpu_s = Float(
+        5.0, help="CPU seconds a single test case may use; a question's time_s may lower it."
+    ).tag(config=True)
+
+    case_wall_factor = Float(
+        2.0,
+        help="""Wall-clock time a case may take, as a multiple of its CPU limit (covers
+        sleeping or blocked code on a busy machine).""",
+    ).tag(config=True)
+
+    wall_s = Float(
+        10.0,
+        help="""Wall-clock seconds for one whole Run or Submit (all cases); after it the
+        sandbox is killed and unfinished cases fail with 'time limit'.""",
+    ).tag(config=True)
+
+    complexity_wall_s = Float(
+        20.0, help="Wall-clock seconds for one complexity measurement (all sizes, all repeats)."
+    ).tag(config=True)
+
+    memory_mb = Integer(
+        256, help="Memory (MB of address space) a case may use; a question may lower it."
+    ).tag(config=True)
+
+    pids = Integer(64, help="Processes and threads a run may have at once.").tag(config=True)
+
+    output_bytes = Integer(
+        1024 * 1024,
+        help="Bytes of stdout + stderr a case may write; more fails it with 'output limit'.",
+    ).tag(config=True)
+
+    result_bytes = Integer(
+        4 * 1024 * 1024,
+        help="Largest return value of a case (as JSON); larger fails with 'output limit'.",
+    ).tag(config=True)
+
+    fsize_mb = Integer(16, help="Largest file a run may write (MB).").tag(config=True)
+
+    nofile = Integer(256, help="Open files per process in a run.").tag(config=True)
+
+    tmp_mb = Integer(
+        16, help="Size (MB) of each private writable tmpfs: /work, /tmp, /dev/shm."
+    ).tag(config=True)
+
+    channel_bytes = Integer(
+        32 * 1024 * 1024,
+        help="""Bytes the service reads from one sandbox run (the harness's report); a run
+        that writes more is killed.""",
+    ).tag(config=True)
+
+    max_concurrent = Integer(
+        help="Sandbox runs at once; more wait their turn. Defaults to twice the CPU count."
+    ).tag(config=True)
+
+    @default("max_concurrent")
+    def _default_max_concurrent(self) -> int:
+        return 2 * (os.cpu_count() or 1)
+
+    complexity_min_time = Float(
+        0.002,
+        help="""Each complexity timing round repeats the call on fresh copies of the input
+        until this many seconds were measured, to rise above clock noise.""",
+    ).tag(config=True)
+
+    complexity_min_confidence = Float(
+        0.5,
+        help="Below this confidence an estimate is reported as uncertain (matches stays false).",
+    ).tag(config=True)
+
+    sandbox = Instance(Sandbox, allow_none=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def get_sandbox(self) -> Sandbox:
+        if self.sandbox is None:
+            if self.backend == "docker":
+                from ..sandbox.docker import DockerSandbox
+
+                self.sandbox = DockerSandbox(parent=self)
+            else:
+                from ..sandbox.bwrap import BwrapSandbox
+
+                self.sandbox = BwrapSandbox(parent=self)
+        return self.sandbox
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.max_concurrent)
+        return self._semaphore
+
+    # -- limits -----------------------------------------------------------------------------
+
+    def run_limits(self, limits: dict[str, Any] | None, *, wall_s: float) -> RunLimits:
+        """Service limits, tightened (never loosened) by a question's ``limits``."""
+        limits = dict(limits or {})
+        cpu_s = self.cpu_s
+        memory_mb = self.memory_mb
+        output_bytes = self.output_bytes
+        for key, value in limits.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise GraderInputError(f"limits.{key} must be a positive number, got {value!r}")
+            if key == "time_s":
+                cpu_s = min(cpu_s, float(value))
+            elif key == "memory_mb":
+                memory_mb = min(memory_mb, int(value))
+            elif key == "wall_s":
+                wall_s = min(wall_s, float(value))
+            elif key == "output_bytes":
+                output_bytes = min(output_bytes, int(value))
+            else:
+                raise GraderInputError(
+                    f"unknown limit {key!r}; a question may set time_s, memory_mb, wall_s, "
+                    f"output_bytes"
+                )
+        return RunLimits(
+            cpu_s=cpu_s,
+            case_wall_s=min(cpu_s * self.case_wall_factor, wall_s),
+            wall_s=wall_s,
+            memory_mb=memory_mb,
+            output_bytes=output_bytes,
+            result_bytes=self.result_bytes,
+        )
+
+    def _harness_limits(self, limits: RunLimits, sandbox: Sandbox) -> dict[str, Any]:
+        return {
+            "cpu_s": limits.cpu_s,
+            "case_wall_s": limits.case_wall_s,
+            "memory_mb": limits.memory_mb,
+            "fsize_mb": self.fsize_mb,
+            "nofile": self.nofile,
+            # Inside bwrap each run has its own user namespace, so RLIMIT_NPROC counts per run;
+            # a container shares its uid with every other container, so pids_limit does it.
+            "nproc": self.pids if sandbox.name == "bwrap" else 0,
+            "output_bytes": limits.output_bytes,
+            "result_bytes": limits.result_bytes,
+        }
+
+    def _sandbox_limits(self, limits: RunLimits) -> SandboxLimits:
+        return SandboxLimits(
+            # A little start-up grace on top of the run's own budget.
+            wall_s=limits.wall_s + 1.0,
+            cpu_s=max(limits.wall_s, limits.cpu_s) + 1.0,
+            # The harness parent and the case child both live under this; the child's own
+            # RLIMIT_AS (memory_mb) trips first, so a bomb is reported as a memory limit.
+            memory_mb=limits.memory_mb + 64,
+            pids=self.pids,
+            fsize_mb=self.fsize_mb,
+            nofile=self.nofile,
+            output_bytes=self.channel_bytes,
+            tmp_mb=self.tmp_mb,
+        )
+
+    async def _run_job(self, job: dict[str, Any], limits: RunLimits) -> SandboxResult:
+        sandbox = self.get_sandbox()
+        job["limits"] = self._harness_limits(limits, sandbox)
+        stdin = json.dumps({"harness": HARNESS_SOURCE, "job": job}).encode()
+        async with self.semaphore:
+            return await sandbox.run_python(
+                PYTHON_ARGS, stdin=stdin, limits=self._sandbox_limits(limits)
+            )
+
+    # -- running cases ----------------------------------------------------------------------
+
+    async def run_cases(
+        self,
+        *,
+        source: str,
+        entry_point: str,
+        cases: list[dict[str, Any]],
+        checker: str = "exact",
+        checker_source: str | None = None,
+        limits: dict[str, Any] | None = None,
+    ) -> GradeReport:
+        """Run ``entry_point`` of ``source`` on every case; compare with ``expected`` here."""
+        if not isinstance(source, str):
+            raise GraderInputError("source must be a string of Python code")
+        if not isinstance(entry_point, str) or not entry_point.isidentifier():
+            raise GraderInputError(f"entry_point must be a Python identifier, got {entry_point!r}")
+        compare = None
+        if checker == "custom":
+            if not checker_source:
+                raise GraderInputError("checker 'custom' needs the checker cell's source")
+        else:
+            try:
+                compare = builtin_checker(checker)
+            except CheckerError as e:
+                raise GraderInputError(str(e)) from None
+        for i, case in enumerate(cases):
+            if not isinstance(case, dict) or not isinstance(case.get("args"), list):
+                raise GraderInputError(f"case {i} has no 'args' list")
+        run_limits = self.run_limits(limits, wall_s=self.wall_s)
+        job = {
+            "mode": "cases",
+            "source": source,
+            "entry_point": entry_point,
+            # Inputs only: expected values never enter the student's sandbox.
+            "cases": [{"args": case["args"]} for case in cases],
+        }
+        started = time.monotonic()
+        try:
+            result = await self._run_job(job, run_limits)
+        except SandboxError as e:
+            self.log.error("Grader sandbox failed: %s", e)
+            report = GradeReport(verdict="error", message=f"The grader could not run: {e}")
+            report.cases = [
+                CaseResult(name=self._case_name(c, i), passed=False, reason=ERROR)
+                for i, c in enumerate(cases)
+            ]
+            return report
+        report = self._grade(cases, result, compare)
+        if checker == "custom" and checker_source:
+            await self._custom_check(report, cases, checker_source, run_limits)
+        report.backend = result.backend
+        report.wall_s = time.monotonic() - started
+        report.verdict = self._verdict(report)
+        return report
+
+    @staticmethod
+    def _case_name(case: dict[str, Any], index: int) -> str:
+        name = case.get("name")
+        return str(name) if name else f"case {index + 1}"
+
+    def _grade(
+        self, cases: list[dict[str, Any]], result: SandboxResult, compare: Any
+    ) -> GradeReport:
+        records = parse_channel(result.stdout, "case", len(cases))
+        if records.corrupt:
+            self.log.warning("Grader: harness channel rejected (%s)", records.corrupt)
+        report = GradeReport()
+        load_error = next(
+            (
+                r.get("error") or ""
+                for r in records.by_index.values()
+                if r["status"] == "load_error"
+            ),
+            None,
+        )
+        for index, case in enumerate(cases):
+            res = CaseResult(
+                name=self._case_name(case, index),
+                passed=False,
+                args=case.get("args"),
+                expected=case.get("expected"),
+            )
+            record = records.by_index.get(index)
+            if index in records.duplicates:
+                record = None
+                res.reason, res.error = ERROR, "this case was reported twice"
+            elif record is None and load_error is not None:
+                res.reason, res.error = ERROR, load_error
+            elif record is None:
+                res.reason, res.error = missing_reason(result)
+            else:
+                self._fill_from_record(res, record, case, compare)
+            report.cases.append(res)
+        if load_error is not None:
+            report.message = load_error
+        return report
+
+    def _fill_from_record(
+        self, res: CaseResult, record: dict[str, Any], case: dict[str, Any], compare: Any
+    ) -> None:
+        res.stdout = record.get("stdout") or ""
+        res.stderr = record.get("stderr") or ""
+        res.wall_ms = record.get("wall_ms")
+        res.cpu_ms = record.get("cpu_ms")
+        res.peak_kb = record.get("peak_kb")
+        status = record["status"]
+        if status != "ok":
+            res.reason = reason_for_status(status)
+            res.error = record.get("error")
+            return
+        if "not_json" in record:
+            res.got = record.get("got_repr")
+            res.reason = WRONG_ANSWER
+            res.error = f"The function returned a value that is not JSON: {record['not_json']}"
+            return
+        res.got = record.get("got")
+        if compare is None:
+            return  # decided by the custom checker
+        try:
+            res.passed = bool(compare(case.get("expected"), res.got))
+        except (TypeError, ValueError, RecursionError):
+            res.passed = False
+        if not res.passed:
+            res.reason = WRONG_ANSWER
+
+    async def _custom_check(
+        self,
+        report: GradeReport,
+        cases: list[dict[str, Any]],
+        checker_source: str,
+        limits: RunLimits,
+    ) -> None:
+        """Ask the instructor's ``check(args, expected, got)`` in a sandbox of its own."""
+        pending = [i for i, c in enumerate(report.cases) if c.reason is None]
+        if not pending:
+            return
+        job = {
+            "mode": "check",
+            "checker_source": checker_source,
+            "items": [
+                {
+                    "args": cases[i].get("args"),
+                    "expected": cases[i].get("expected"),
+                    "got": report.cases[i].got,
+                }
+                for i in pending
+            ],
+        }
+        try:
+            result = await self._run_job(job, limits)
+        except SandboxError as e:
+            self.log.error("Grader: custom checker sandbox failed: %s", e)
+            result = SandboxResult()
+        records = parse_channel(result.stdout, "check", len(pending))
+        for extra in records.extra:
+            self.log.warning("Grader: custom checker failed: %s", extra.get("error", "")[-500:])
+        for k, i in enumerate(pending):
+            record = records.by_index.get(k)
+            case = report.cases[i]
+            if record is None or "error" in record or k in records.duplicates:
+                case.reason = ERROR
+                case.error = "The question's checker failed on this case; tell the instructor."
+                if record and isinstance(record.get("error"), str):
+                    self.log.warning("Grader: checker error: %s", record["error"][-500:])
+                continue
+            case.passed = record.get("passed") is True
+            if not case.passed:
+                case.reason = WRONG_ANSWER
+
+    @staticmethod
+    def _verdict(report: GradeReport) -> str:
+        if report.message and not any(c.passed for c in report.cases):
+            return "error"
+        if report.cases and all(c.passed for c in report.cases):
+            return "passed"
+        return "failed"
+
+    # -- complexity -------------------------------------------------------------------------
+
+    async def measure_complexity(
+        self,
+        *,
+        source: str,
+        entry_point: str,
+        generator: str,
+        sizes: list[int],
+        expected: str | None,
+        repeats: int = 3,
+        limits: dict[str, Any] | None = None,
+    ) -> ComplexityReport:
+        """Time ``entry_point`` on generated inputs of the given sizes and fit a growth class."""
+        if not generator:
+            raise GraderInputError("measuring complexity needs the question's generator cell")
+        if (
+            not isinstance(sizes, list)
+            or len(sizes) < 3
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+        ):
+            raise GraderInputError("complexity.sizes must list at least 3 positive integers")
+        if not isinstance(repeats, int) or not 1 <= repeats <= 20:
+            raise GraderInputError("complexity.repeats must be an integer from 1 to 20")
+        run_limits = self.run_limits(limits, wall_s=self.complexity_wall_s)
+        job = {
+            "mode": "complexity",
+            "source": source,
+            "entry_point": entry_point,
+            "generator": generator,
+            "sizes": sizes,
+            "repeats": repeats,
+            "seed": 12345,
+            "min_time": self.complexity_min_time,
+            "max_loops": 1000,
+        }
+        try:
+            result = await self._run_job(job, run_limits)
+        except SandboxError as e:
+            self.log.error("Grader sandbox failed: %s", e)
+            return ComplexityReport(None, 0.0, expected, message=f"The grader could not run: {e}")
+        records = parse_channel(result.stdout, "point", len(sizes))
+        for extra in records.extra:
+            self.log.warning("Grader: generator failed: %s", str(extra.get("error", ""))[-500:])
+            return ComplexityReport(
+                None, 0.0, expected, message="The question's input generator failed."
+            )
+        points: list[dict[str, Any]] = []
+        message = ""
+        for index, n in enumerate(sizes):
+            record = records.by_index.get(index)
+            rounds = record.get("rounds") if record else None
+            if (
+                record is None
+                or record["status"] != "ok"
+                or not isinstance(rounds, list)
+                or not rounds
+                or not all(
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                    for x in rounds
+                )
+            ):
+                reason = reason_for_status(record["status"]) if record else None
+                if reason is None or reason == WRONG_ANSWER:
+                    reason = missing_reason(result)[0]
+                message = f"Stopped at n={n}: {reason}."
+                break
+            points.append(
+                {
+                    "n": n,
+                    "seconds": min(rounds),
+                    "median_seconds": statistics.median(rounds),
+                }
+            )
+        best, confidence, errors = complexity.estimate([(p["n"], p["seconds"]) for p in points])
+        if best is None and not message:
+            message = "Too few sizes could be measured to estimate a growth class."
+        elif best is not None and confidence < self.complexity_min_confidence:
+            message = "The measurements fit several classes; treat the estimate with care."
+        report = ComplexityReport(
+            estimate=best,
+            confidence=confidence,
+            expected=expected,
+            points=points,
+            message=message,
+            fits=errors,
+        )
+        return report
