@@ -30,6 +30,7 @@ from traitlets import Bool, Enum, Integer, TraitError, Unicode, default, observe
 from traitlets.config import Application, catch_config_error
 
 from .._version import __version__
+from ..questions.bank import QuestionBank
 from . import db
 from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
@@ -193,6 +194,7 @@ class PeerPrepService(Application):
     tornado_app: web.Application
     http_server: HTTPServer | None = None
     matchmaker: Matchmaker | None = None
+    question_bank: QuestionBank | None = None
 
     @property
     def classes(self) -> list[type]:  # type: ignore[override]
@@ -200,7 +202,7 @@ class PeerPrepService(Application):
 
     def feature_classes(self) -> list[type]:
         """Configurable classes of feature modules, for --help-all and config checking."""
-        return [Matchmaker]
+        return [Matchmaker, QuestionBank]
 
     @catch_config_error
     def initialize(self, argv: list[str] | None = None) -> None:
@@ -278,6 +280,7 @@ class PeerPrepService(Application):
         )
 
     async def start_async(self) -> None:
+        self.question_bank = QuestionBank(parent=self)
         self.matchmaker = Matchmaker(parent=self, session_factory=self.session_factory)
         await self.matchmaker.start()
         self.http_server = HTTPServer(self.tornado_app, xheaders=True)
@@ -295,6 +298,8 @@ class PeerPrepService(Application):
             self.http_server.stop()
         if self.matchmaker is not None:
             await self.matchmaker.stop()
+        if self.question_bank is not None:
+            await self.question_bank.stop()
         self.engine.dispose()
 
     def start(self) -> None:
@@ -306,6 +311,9 @@ class PeerPrepService(Application):
 
         async def main() -> None:
             await self.start_async()
+            # The service process (not an embedding test) publishes the shipped bank.
+            if self.question_bank is not None:
+                self.question_bank.start(self.session_factory, self.question_bank.get_grader())
             await stopped.wait()
             self.log.info("PeerPrep service stopping")
             await self.stop_async()

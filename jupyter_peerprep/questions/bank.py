@@ -194,6 +194,28 @@ class QuestionBank(LoggingConfigurable):
     loaded = Integer(0, help="Notebooks processed by the last load (read-only).")
 
     _task: asyncio.Task[list[PublishOutcome]] | None = None
+    _grader: Any = None
+
+    def get_grader(self) -> GraderLike:
+        """The service's grader (``PeerPrepService.grader``), or one configured like it."""
+        grader = getattr(self.parent, "grader", None)
+        if grader is not None:
+            return grader
+        if self._grader is None:
+            from ..grader import Grader
+
+            self._grader = Grader(parent=self.parent)
+        return self._grader
+
+    def max_limits(self) -> dict[str, float]:
+        """The service limits a question's ``limits`` may only tighten."""
+        grader = self.get_grader()
+        out: dict[str, float] = {}
+        for key, trait in (("time_s", "cpu_s"), ("memory_mb", "memory_mb")):
+            value = getattr(grader, trait, None)
+            if isinstance(value, (int, float)):
+                out[key] = float(value)
+        return out
 
     async def load(
         self, factory: sessionmaker[Session], grader: GraderLike

@@ -302,6 +302,23 @@ async def validate_spec(
             severity="warning",
         )
 
+    run_budget = getattr(grader, "wall_s", None)
+    hidden_ms = sum(float(r.get("wall_ms") or 0.0) for r in _cases_json(report)[len(public) :])
+    if (
+        not found.errors
+        and isinstance(run_budget, (int, float))
+        and hidden_ms > 500.0 * float(run_budget)
+    ):
+        found.add(
+            f"the reference solution needs {hidden_ms / 1000:.1f} s for all hidden tests, over "
+            f"half the grader's {run_budget:g} s budget for one Submit; make the large cases "
+            "smaller or fewer",
+            cell=_cell(spec, TAG_HIDDEN),
+            tag=TAG_HIDDEN,
+            field=TAG_HIDDEN,
+            severity="warning",
+        )
+
     # The starter must not already pass the hidden tests.
     if check_starter and not found.errors:
         starter_report = await grader.run_cases(

@@ -42,15 +42,14 @@ LANGUAGES: tuple[str, ...] = ("python",)
 CHECKERS: tuple[str, ...] = ("exact", "unordered", "float:<tolerance>", "custom")
 FLOAT_CHECKER = re.compile(r"^float:(?P<tol>[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 
-# The classes the complexity estimator names (grader); "expected" must be one of them.
+# The growth classes the grader's estimator fits (grader/complexity.py MODELS); the expected
+# class of a question must be one of them so that Run can say whether it matches.
 COMPLEXITY_CLASSES: tuple[str, ...] = (
     "O(1)",
     "O(log n)",
-    "O(sqrt n)",
     "O(n)",
     "O(n log n)",
     "O(n^2)",
-    "O(n^2 log n)",
     "O(n^3)",
     "O(2^n)",
 )

@@ -11,6 +11,7 @@ from typing import Any
 from ..metrics import MetricsHandler
 from .match import MatchHandler, TicketEventsHandler, TicketHandler
 from .profile import ProfileHandler, ProfilesHandler
+from .questions import question_handlers
 from .system import HealthHandler, MeHandler
 
 default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
@@ -22,4 +23,5 @@ default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     (r"api/profile", ProfileHandler),
     (r"api/profiles", ProfilesHandler),
     (r"metrics", MetricsHandler),
+    *question_handlers,
 ]
