@@ -283,6 +283,48 @@ def hub_user(peerprep_hub: Any) -> Callable[..., Any]:
     return factory
 
 
+# -- a real browser --------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium (Playwright's own browser downloads cannot run here)."""
+    path = os.environ.get("PEERPREP_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError("Chromium not found: `make test` installs the Debian package chromium")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium driven by Playwright, shared by the session's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def artifacts_dir(request: pytest.FixtureRequest) -> Path:
+    """Where a test saves screenshots: test-artifacts/<test name>/ at the repository root."""
+    root = Path(str(request.config.rootpath)) / "test-artifacts" / request.node.name
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
 @pytest.fixture
 def peerprep_grader() -> Callable[..., Any]:
     """Factory: ``grader = peerprep_grader(backend="bwrap", **traits)`` is a real Grader.

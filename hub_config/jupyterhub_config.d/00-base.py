@@ -40,8 +40,8 @@ c.ConfigurableHTTPProxy.command = [_chp]
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.cleanup_proxy = True
 
-# Students land in JupyterLab, where the PeerPrep lobby opens.
-c.JupyterHub.default_url = "/hub/home"
+# After log-in the hub sends students straight to their server (spawning it, with progress),
+# and the server opens JupyterLab, where the PeerPrep panel opens.
 c.Spawner.default_url = "/lab"
 
 # Branding on the hub's pages (login, sign-up, home).
