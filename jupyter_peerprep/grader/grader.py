@@ -133,9 +133,10 @@ class Grader(LoggingConfigurable):
         return 2 * (os.cpu_count() or 1)
 
     complexity_min_time = Float(
-        0.002,
+        0.005,
         help="""Each complexity timing round repeats the call on fresh copies of the input
-        until this many seconds were measured, to rise above clock noise.""",
+        until this many seconds were measured and keeps the fastest call, so that a
+        preempted call does not distort the curve.""",
     ).tag(config=True)
 
     complexity_min_confidence = Float(
@@ -148,6 +149,14 @@ class Grader(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._semaphore: asyncio.Semaphore | None = None
+
+    @staticmethod
+    def sandbox_classes() -> list[type]:
+        """The configurable sandbox backends (``BwrapSandbox.*``, ``DockerSandbox.*``)."""
+        from ..sandbox.bwrap import BwrapSandbox
+        from ..sandbox.docker import DockerSandbox
+
+        return [BwrapSandbox, DockerSandbox]
 
     def get_sandbox(self) -> Sandbox:
         if self.sandbox is None:

@@ -30,6 +30,7 @@ from traitlets import Bool, Enum, Integer, TraitError, Unicode, default, observe
 from traitlets.config import Application, catch_config_error
 
 from .._version import __version__
+from ..grader import Grader
 from ..questions.bank import QuestionBank
 from . import db
 from .handlers import default_handlers
@@ -195,6 +196,7 @@ class PeerPrepService(Application):
     http_server: HTTPServer | None = None
     matchmaker: Matchmaker | None = None
     question_bank: QuestionBank | None = None
+    grader: Grader
 
     @property
     def classes(self) -> list[type]:  # type: ignore[override]
@@ -202,7 +204,7 @@ class PeerPrepService(Application):
 
     def feature_classes(self) -> list[type]:
         """Configurable classes of feature modules, for --help-all and config checking."""
-        return [Matchmaker, QuestionBank]
+        return [Matchmaker, QuestionBank, Grader, *Grader.sandbox_classes()]
 
     @catch_config_error
     def initialize(self, argv: list[str] | None = None) -> None:
@@ -211,6 +213,7 @@ class PeerPrepService(Application):
             self.load_config_file(self.config_file)
         self.check_unknown_config()
         self.init_logging()
+        self.grader = Grader(parent=self)
         self.init_db()
         self.init_hub_api()
         self.init_tornado()

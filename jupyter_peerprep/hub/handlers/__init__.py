@@ -12,6 +12,7 @@ from ..metrics import MetricsHandler
 from .match import MatchHandler, TicketEventsHandler, TicketHandler
 from .profile import ProfileHandler, ProfilesHandler
 from .questions import question_handlers
+from .runs import run_handlers
 from .system import HealthHandler, MeHandler
 
 default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
@@ -24,4 +25,5 @@ default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     (r"api/profiles", ProfilesHandler),
     (r"metrics", MetricsHandler),
     *question_handlers,
+    *run_handlers,
 ]

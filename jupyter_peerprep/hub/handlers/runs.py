@@ -1,0 +1,198 @@
+"""Run and Submit in a room: ``/services/peerprep/api/rooms/{room_id}/runs``.
+
+- ``POST {"kind": "run" | "submit", "source": "<the solution>"}``: grades ``source`` in a fresh
+  sandbox. *Run* uses the question's public tests and shows everything about each case;
+  *Submit* uses the hidden tests and shows per case only a name, pass/fail and a generic
+  reason, plus a measured complexity when the question has a complexity block. The run is
+  stored (``Run``) with exactly what the students may see, and answered with 201.
+- ``GET``: the room's runs, newest first, for both partners (``?limit=``, default 50).
+
+Only active members of an active room may do either. One run at a time per room: a second
+request while one is grading gets 429 with a message to wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+from tornado import web
+
+from ...grader import ComplexityReport, Grader, GradeReport, GraderInputError
+from .. import db, metrics
+from ..models import Room, RoomMember, RoomState, Run
+from .base import APIHandler, authenticated
+
+MAX_SOURCE_BYTES = 64 * 1024
+KINDS = ("run", "submit")
+_busy_rooms: set[str] = set()
+
+
+def run_to_json(run: Run) -> dict[str, Any]:
+    report = run.report or {}
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "username": run.username,
+        "created": run.created.isoformat(),
+        "passed": run.passed,
+        "total": run.total,
+        "verdict": run.verdict,
+        "message": report.get("message", ""),
+        "cases": report.get("cases", []),
+        "complexity": report.get("complexity"),
+    }
+
+
+class RunsHandler(APIHandler):
+    """Run (public tests) and Submit (hidden tests) for a room, and the room's run list."""
+
+    @property
+    def grader(self) -> Grader:
+        grader: Grader | None = getattr(self.service, "grader", None)
+        if grader is None:
+            raise web.HTTPError(503, "The grader is not running on this service.")
+        return grader
+
+    def _room_for_member(self, room_id: str, *, must_be_active: bool) -> Room:
+        with self.db() as session:
+            room = session.get(Room, room_id)
+            if room is None:
+                raise web.HTTPError(404, f"No room {room_id!r}.")
+            member = session.scalar(
+                select(RoomMember).where(
+                    RoomMember.room_id == room_id, RoomMember.username == self.identity.name
+                )
+            )
+            if member is None:
+                raise web.HTTPError(403, f"You are not a member of room {room_id!r}.")
+            if must_be_active and (not member.active or room.state != RoomState.active.value):
+                raise web.HTTPError(
+                    409,
+                    f"Room {room_id!r} is {room.state}; runs are only possible while the "
+                    f"session is active.",
+                )
+            session.expunge(room)
+            return room
+
+    def _spec(self, room: Room) -> dict[str, Any]:
+        from ...questions.store import NotFound, load_spec
+
+        with self.db() as session:
+            try:
+                return load_spec(session, room.question_id, room.question_version)
+            except NotFound as e:
+                raise web.HTTPError(409, f"{e} The room's question is gone.") from None
+
+    @authenticated
+    async def get(self, room_id: str) -> None:
+        self._room_for_member(room_id, must_be_active=False)
+        raw = self.get_query_argument("limit", "50")
+        try:
+            limit = int(raw)
+        except ValueError:
+            raise web.HTTPError(400, f"limit must be an integer, got {raw!r}.") from None
+        if not 1 <= limit <= 500:
+            raise web.HTTPError(400, f"limit must be between 1 and 500, got {limit}.")
+        with self.db() as session:
+            runs = session.scalars(
+                select(Run)
+                .where(Run.room_id == room_id)
+                .order_by(Run.created.desc(), Run.id)
+                .limit(limit)
+            ).all()
+            self.write_json({"runs": [run_to_json(r) for r in runs]})
+
+    @authenticated
+    async def post(self, room_id: str) -> None:
+        body = self.get_json_object()
+        kind = body.get("kind")
+        source = body.get("source")
+        if kind not in KINDS:
+            raise web.HTTPError(400, f'"kind" must be "run" or "submit", got {kind!r}.')
+        if not isinstance(source, str):
+            raise web.HTTPError(400, '"source" must be the solution code as a string.')
+        if len(source.encode()) > MAX_SOURCE_BYTES:
+            raise web.HTTPError(
+                400, f"The solution is larger than {MAX_SOURCE_BYTES // 1024} KB; shorten it."
+            )
+        room = self._room_for_member(room_id, must_be_active=True)
+        spec = self._spec(room)
+        if room_id in _busy_rooms:
+            raise web.HTTPError(
+                429, "A run is already being graded in this room; wait for its result."
+            )
+        _busy_rooms.add(room_id)
+        try:
+            report, complexity = await self._grade(kind, source, spec)
+        except GraderInputError as e:
+            self.service.log.error(
+                "Room %s: question %s cannot be graded: %s", room_id, room.question_id, e
+            )
+            raise web.HTTPError(
+                409, f"This question cannot be graded ({e}); tell your instructor."
+            ) from None
+        finally:
+            _busy_rooms.discard(room_id)
+        reveal = kind == "run"
+        stored = report.to_json(reveal=reveal)
+        stored["complexity"] = complexity.to_json() if complexity else None
+        with db.transaction(self.db) as session:
+            run = Run(
+                room_id=room_id,
+                username=self.identity.name,
+                kind=kind,
+                source=source,
+                passed=report.passed,
+                total=report.total,
+                verdict=report.verdict,
+                report=stored,
+            )
+            session.add(run)
+            session.flush()
+            data = run_to_json(run)
+        self.service.log.info(
+            "Run %s in room %s by %s: %s %s %d/%d",
+            run.id,
+            room_id,
+            self.identity.name,
+            kind,
+            report.verdict,
+            report.passed,
+            report.total,
+        )
+        metrics.count_run(kind=kind, verdict=report.verdict)
+        self.write_json(data, status=201)
+
+    async def _grade(
+        self, kind: str, source: str, spec: dict[str, Any]
+    ) -> tuple[GradeReport, ComplexityReport | None]:
+        cases = spec.get("public_tests" if kind == "run" else "hidden_tests") or []
+        grading = self.grader.run_cases(
+            source=source,
+            entry_point=spec["entry_point"],
+            cases=cases,
+            checker=spec.get("checker") or "exact",
+            checker_source=spec.get("checker_source"),
+            limits=spec.get("limits"),
+        )
+        block = spec.get("complexity")
+        if kind != "submit" or not block or not spec.get("generator"):
+            return await grading, None
+        measuring = self.grader.measure_complexity(
+            source=source,
+            entry_point=spec["entry_point"],
+            generator=spec["generator"],
+            sizes=list(block.get("sizes") or []),
+            expected=block.get("expected"),
+            repeats=int(block.get("repeats") or 3),
+            limits=spec.get("limits"),
+        )
+        report, complexity = await asyncio.gather(grading, measuring)
+        return report, complexity
+
+
+run_handlers: list[tuple[str, type]] = [
+    (r"api/rooms/([0-9a-f]{32})/runs", RunsHandler),
+]
