@@ -62,6 +62,10 @@ class PeerPrepApp(JupyterApp):
     subcommands = {
         "service": ("jupyter_peerprep.hub.app.PeerPrepService", "Run the PeerPrep hub service."),
         "db": (DBApp, DBApp.description),
+        "questions": (
+            "jupyter_peerprep.questions.cli.QuestionsApp",
+            "Validate, publish, list, export and import-otter question notebooks.",
+        ),
     }
 
     def start(self) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -112,6 +113,7 @@ class ValidationResult:
 
     @property
     def ok(self) -> bool:
+        """No errors. ``spec`` is then resolved; otherwise it is as loaded (for reports)."""
         return self.spec is not None and not any(p.severity == "error" for p in self.problems)
 
     @property
@@ -262,7 +264,7 @@ async def validate_spec(
     await check_generator_sizes(spec, grader, found)
     resolved = await resolve_generated(spec, grader, found)
     if found.errors:
-        return ValidationResult(file, None, found.problems, time.monotonic() - started)
+        return ValidationResult(file, spec, found.problems, time.monotonic() - started)
 
     # The reference solution passes everything.
     public = resolved["public_tests"]
@@ -363,8 +365,6 @@ async def validate_spec(
             )
 
     elapsed = time.monotonic() - started
-    if found.errors:
-        return ValidationResult(file, None, found.problems, elapsed, measured)
     return ValidationResult(file, resolved, found.problems, elapsed, measured)
 
 
@@ -385,3 +385,58 @@ async def validate_or_raise(
     if not result.ok:
         raise QuestionError(result.problems)
     return result
+
+
+# The shipped bank's own bar (issue: 3+ public, 8+ hidden with edge cases and a large input,
+# examples in the statement, a complexity block); instructors' questions need not meet it.
+BANK_MIN_PUBLIC = 3
+BANK_MIN_HIDDEN = 8
+LARGE_N = 1000
+LARGE_JSON_CHARS = 5000
+
+
+def bank_policy(spec: dict[str, Any], file: str) -> list[Problem]:
+    """Problems that keep a question out of the shipped bank (none for a good one)."""
+    found = ProblemList(file)
+    if len(spec["public_tests"]) < BANK_MIN_PUBLIC:
+        found.add(
+            f"has {len(spec['public_tests'])} public cases; the bank needs at least "
+            f"{BANK_MIN_PUBLIC}",
+            cell=_cell(spec, TAG_PUBLIC),
+            tag=TAG_PUBLIC,
+            field=TAG_PUBLIC,
+        )
+    if len(spec["hidden_tests"]) < BANK_MIN_HIDDEN:
+        found.add(
+            f"has {len(spec['hidden_tests'])} hidden cases; the bank needs at least "
+            f"{BANK_MIN_HIDDEN}",
+            cell=_cell(spec, TAG_HIDDEN),
+            tag=TAG_HIDDEN,
+            field=TAG_HIDDEN,
+        )
+
+    def is_large(case: dict[str, Any]) -> bool:
+        if "generate" in case:
+            return int(case["generate"]["n"]) >= LARGE_N
+        if "generated" in case:
+            return int(case["generated"]["n"]) >= LARGE_N
+        return len(json.dumps(case.get("args"))) >= LARGE_JSON_CHARS
+
+    if not any(is_large(c) for c in spec["hidden_tests"]):
+        found.add(
+            f"has no large hidden input (a generated case with n >= {LARGE_N}, or "
+            f"args of {LARGE_JSON_CHARS}+ characters)",
+            cell=_cell(spec, TAG_HIDDEN),
+            tag=TAG_HIDDEN,
+            field=TAG_HIDDEN,
+        )
+    if not spec.get("complexity"):
+        found.add("has no complexity block (sizes, expected class)", field="peerprep.complexity")
+    if "example" not in spec["prompt"].lower():
+        found.add(
+            "the statement shows no example (write 'Example' and one worked case)",
+            cell=_cell(spec, "prompt"),
+            tag="prompt",
+            field="source",
+        )
+    return found.problems
