@@ -105,7 +105,7 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
             "--dev",
             "/dev",
             "--tmpfs",
-            "/tmp",
+            "/tmp",  # noqa: S108 (a private tmpfs inside the sandbox)
             "--ro-bind",
             "/usr",
             "/usr",
@@ -157,7 +157,7 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         home = self._home()
         os.makedirs(home, exist_ok=True)
         if self.sandbox:
-            if not os.path.exists(self.bwrap_path):
+            if not os.path.exists(self.bwrap_path):  # noqa: ASYNC240 (one stat at spawn)
                 raise RuntimeError(
                     f"bwrap not found at {self.bwrap_path}: install the Debian package "
                     "bubblewrap (make run does), or set PeerPrepSpawner.bwrap_path."
