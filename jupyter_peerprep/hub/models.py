@@ -10,6 +10,7 @@ One table per idea:
 - ``Room`` / ``RoomMember``: a match and the pair server that hosts it; at most one active room
   per user (partial unique index). Ended rooms are the students' history.
 - ``Run``: one Run or Submit in a room, with the student-visible report.
+- ``PairServer``: a hub user whose server hosts (or will host) one room; the warm pool.
 
 Schema changes go through a new file in ``migrations/versions/``; never ``create_all``.
 """
@@ -235,3 +236,25 @@ class Run(Base):
     report: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     room: Mapped[Room] = relationship(back_populates="runs")
+
+
+class PairServerState(str, enum.Enum):
+    warming = "warming"  # hub user created, server starting
+    ready = "ready"  # started and unassigned: the warm pool
+    assigned = "assigned"  # hosts a room
+    retired = "retired"  # stopped and its hub user deleted; never reused
+
+
+class PairServer(Base):
+    """A pair user ("pair-<hex>") and its server. Never reused for a second room."""
+
+    __tablename__ = "pair_servers"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(
+        String(20), default=PairServerState.warming.value, index=True
+    )
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"), nullable=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    ready_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    message: Mapped[str] = mapped_column(Text, default="")
