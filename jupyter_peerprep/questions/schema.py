@@ -286,10 +286,10 @@ def check_cases(
     out: list[dict[str, Any]] = []
     names: set[str] = set()
     for i, case in enumerate(cases):
-        where = f"{tag}[{i}]"
+        where = [f"{tag}[{i}]"]
 
-        def bad(key: str | None, message: str, where: str = where) -> None:
-            found.add(message, cell=cell, tag=tag, field=f"{where}.{key}" if key else where)
+        def bad(key: str | None, message: str, where: list[str] = where) -> None:
+            found.add(message, cell=cell, tag=tag, field=f"{where[0]}.{key}" if key else where[0])
 
         if not isinstance(case, dict):
             bad(None, f'a case must be an object {{"name", "args", "expected"}}, got {case!r:.80}')
@@ -298,7 +298,7 @@ def check_cases(
         if not isinstance(name, str) or not name.strip():
             bad("name", "missing; give every case a short name such as 'empty input'")
             continue
-        where = f"{tag}[{i}] {name!r}"
+        where[0] = f"{tag}[{i}] {name!r}"
         if name in names:
             bad("name", f"two cases are named {name!r}; names must be unique within a cell")
             continue
