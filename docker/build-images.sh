@@ -61,20 +61,23 @@ build_base() {
         --include=python3,python3-venv,python3-pip,ca-certificates \
         bookworm "$rootfs" "$MIRROR" >/dev/null
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    tar -C "$rootfs" -c . | "${PODMAN[@]}" import \
+    tar -C "$rootfs" -c . | "${PODMAN[@]}" import --quiet \
         --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' - "$BASE_IMAGE" >/dev/null
 }
 
 build_grader() {
     build_base
     local context=$HERE/grader hash
-    hash=$(inputs_hash "$context" "$(image_id "$BASE_IMAGE")")
+    hash=$(inputs_hash "$context" "$(image_id "$BASE_IMAGE")" "recipe 2: no network, no mounts")
     if image_exists "$GRADER_IMAGE" && [ "$(image_label "$GRADER_IMAGE")" = "$hash" ]; then
         return
     fi
     say "building $GRADER_IMAGE"
-    podman_build --label "$HASH_LABEL=$hash" -t "$GRADER_IMAGE" -f "$context/Dockerfile" \
-        "$context" >/dev/null
+    # Nothing to download, so no network and none of the host's CA/pip files: the image must
+    # not even carry their empty mount points.
+    "${PODMAN[@]}" build --network none --build-arg "BASE=$BASE_IMAGE" \
+        --label "$HASH_LABEL=$hash" -t "$GRADER_IMAGE" -f "$context/Dockerfile" "$context" \
+        >/dev/null
 }
 
 # The PeerPrep wheel, built once on the host (the lab extension is already built by `make`),
@@ -82,14 +85,16 @@ build_grader() {
 # what the tests ran. Both go to dist/wheels/, which the hub and single-user builds use.
 WHEEL_DIR=$ROOT/dist/wheels
 WHEEL_BUILT=
+PINNED='^(jupyter|pycrdt|ypy|tornado|traitlets|sqlalchemy|alembic|docker|ipykernel|psycopg|prometheus)'
 build_wheel() {
     [ -n "$WHEEL_BUILT" ] && return
     local pip=${PEERPREP_PIP:-$ROOT/.venv/bin/pip} tmp
     mkdir -p "$ROOT/dist"
     tmp=$(mktemp -d "$ROOT/dist/.wheels.XXXXXX")
     "$pip" wheel -q --no-deps --no-build-isolation -w "$tmp" "$ROOT" >&2
+    # Only the Jupyter stack and what PeerPrep talks to are pinned; the rest resolves freely.
     "$pip" freeze --exclude-editable 2>/dev/null | grep -v -e ' @ ' -e '^-e ' \
-        -e '^jupyter[-_]peerprep=' >"$tmp/constraints.txt" || true
+        -e '^jupyter[-_]peerprep=' | grep -iE "$PINNED" >"$tmp/constraints.txt" || true
     # Replace dist/wheels only when something changed (a concurrent build may be reading it).
     if diff -rq "$tmp" "$WHEEL_DIR" >/dev/null 2>&1; then
         rm -rf "$tmp"
@@ -128,7 +133,7 @@ build_app_image() {
         return
     fi
     say "building $image"
-    podman_build --label "$HASH_LABEL=$hash" --build-arg "BUILD_BASE=$BASE_IMAGE" \
+    podman_build --format docker --label "$HASH_LABEL=$hash" --build-arg "BUILD_BASE=$BASE_IMAGE" \
         --ignorefile "$HERE/context.dockerignore" -t "$image" -f "$HERE/$name/Dockerfile" \
         "$ROOT" >&2
 }

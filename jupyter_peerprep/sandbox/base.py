@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from traitlets import Unicode
+from traitlets import Dict, Unicode
 from traitlets.config import LoggingConfigurable
 
 
@@ -65,6 +65,12 @@ class Sandbox(LoggingConfigurable):
     name = "base"
 
     env_lang = Unicode("C.UTF-8", help="LANG inside the sandbox.").tag(config=True)
+
+    extra_env = Dict(
+        value_trait=Unicode(),
+        help="""Extra environment variables inside the sandbox (the environment is otherwise
+        clean: PATH, HOME, LANG). Never put a secret here: the program can read it.""",
+    ).tag(config=True)
 
     async def run_python(
         self, args: list[str], *, stdin: bytes = b"", limits: SandboxLimits

@@ -221,6 +221,7 @@ class BwrapSandbox(Sandbox):
             "--setenv",
             "PYTHONDONTWRITEBYTECODE",
             "1",
+            *[a for k, v in sorted(self.extra_env.items()) for a in ("--setenv", k, v)],
             *self._root_args(),
             "--proc",
             "/proc",

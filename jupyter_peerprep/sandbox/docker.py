@@ -137,7 +137,12 @@ class DockerSandbox(Sandbox):
                 user=self.user,
                 working_dir="/work",
                 hostname="sandbox",
-                environment={"HOME": "/work", "LANG": self.env_lang, "PATH": "/usr/bin:/bin"},
+                environment={
+                    "HOME": "/work",
+                    "LANG": self.env_lang,
+                    "PATH": "/usr/bin:/bin",
+                    **self.extra_env,
+                },
                 # Naming any ulimit replaces the engine's defaults, and a container without an
                 # explicit nproc fails on hosts without CAP_SYS_RESOURCE (../shared/ENGINE.md).
                 ulimits=[

@@ -1,0 +1,146 @@
+"""Fixtures of the sandbox suites: a real container engine, a grader per backend, leak checks.
+
+``container_engine`` (session) runs ``docker/engine-up.sh`` (podman behind the Docker API) and
+``docker/build-images.sh grader``; both are idempotent and take well under a second once done.
+Every test parametrised over ``backend`` runs on bwrap and, marked ``container``, on docker.
+After each test no host process may carry the test's mark and no grader container may remain.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from traitlets.config import Config
+
+from jupyter_peerprep.grader import Grader
+from jupyter_peerprep.sandbox.docker import RUN_LABEL
+
+ROOT = Path(__file__).resolve().parents[2]
+MARK_VAR = "PEERPREP_TEST_MARK"
+
+BACKENDS = [
+    pytest.param("bwrap", id="bwrap"),
+    pytest.param("docker", id="docker", marks=[pytest.mark.container, pytest.mark.timeout(900)]),
+]
+
+
+@pytest.fixture(scope="session")
+def container_engine() -> str:
+    """DOCKER_HOST of a running engine with the grader image built (set up if needed)."""
+    up = subprocess.run(
+        ["bash", str(ROOT / "docker" / "engine-up.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert up.returncode == 0, f"docker/engine-up.sh failed:\n{up.stderr}"
+    host = up.stdout.strip().splitlines()[-1].split("=", 1)[1]
+    build = subprocess.run(
+        ["bash", str(ROOT / "docker" / "build-images.sh"), "grader"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert build.returncode == 0, f"docker/build-images.sh grader failed:\n{build.stderr}"
+    return host
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "docker":
+        request.getfixturevalue("container_engine")
+    return str(request.param)
+
+
+@pytest.fixture
+def mark() -> str:
+    return f"mark-{uuid.uuid4().hex}"
+
+
+def make_grader(backend: str, mark: str, **traits: object) -> Grader:
+    config = Config()
+    for cls in ("BwrapSandbox", "DockerSandbox"):
+        config[cls].extra_env = {MARK_VAR: mark}
+    if backend == "docker":
+        config.DockerSandbox.docker_host = os.environ.get(
+            "PEERPREP_TEST_DOCKER_HOST", "unix:///run/peerprep-podman.sock"
+        )
+    return Grader(config=config, backend=backend, **traits)
+
+
+def processes_with(marker: str) -> list[str]:
+    """Host processes whose environment or command line contains ``marker``."""
+    found = []
+    needle = marker.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        for name in ("environ", "cmdline"):
+            try:
+                data = Path(f"/proc/{entry}/{name}").read_bytes()
+            except OSError:
+                continue
+            if needle in data:
+                found.append(f"{entry}: {data[:200]!r}")
+                break
+    return found
+
+
+@pytest.fixture(name="processes_with")
+def processes_with_fixture() -> Callable[[str], list[str]]:
+    """``processes_with(marker)``: host processes whose environment or argv holds it."""
+    return processes_with
+
+
+def grader_containers(mark: str) -> list[str]:
+    import docker
+
+    client = docker.DockerClient(base_url="unix:///run/peerprep-podman.sock")
+    try:
+        names = []
+        for container in client.containers.list(all=True, filters={"label": RUN_LABEL}):
+            env = container.attrs.get("Config", {}).get("Env") or []
+            if f"{MARK_VAR}={mark}" in env:
+                names.append(container.name)
+        return names
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def grader(backend: str, mark: str) -> Iterator[Grader]:
+    """A real Grader on ``backend``; afterwards nothing of its runs may be left on the host."""
+    yield make_grader(backend, mark)
+    deadline = time.monotonic() + 3
+    while processes_with(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(mark) == [], "a sandboxed process outlived its run"
+    if backend == "docker":
+        assert grader_containers(mark) == [], "a grader container outlived its run"
+
+
+_startup: dict[str, float] = {}
+
+
+@pytest.fixture
+async def startup_s(grader: Grader, backend: str) -> float:
+    """The backend's fixed cost of one trivial run, measured in this session (slowest of 3)."""
+    if backend not in _startup:
+        times = []
+        for _ in range(3):
+            started = time.monotonic()
+            report = await grader.run_cases(
+                source="def f():\n    return 1\n",
+                entry_point="f",
+                cases=[{"name": "one", "args": [], "expected": 1}],
+            )
+            assert report.verdict == "passed", report.to_json(reveal=True)
+            times.append(time.monotonic() - started)
+        _startup[backend] = max(times)
+    return _startup[backend]
