@@ -26,7 +26,7 @@ PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)
 
-.PHONY: help run test lint format typecheck jest pytest setup clean engine benchmarks
+.PHONY: help run test lint format typecheck jest pytest setup clean engine images benchmarks
 
 help:
 	@echo "make run    start PeerPrep on http://127.0.0.1:8000 (embedded default)"
@@ -55,11 +55,16 @@ typecheck: $(STAMPS)/venv
 jest: $(STAMPS)/jlpm
 	cd labextension && jlpm run test
 
-pytest: setup
+pytest: setup images
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The container engine (podman behind the Docker API) and the images the tests run. Both
+# scripts are idempotent and skip what is already up or built, so this is fast the second time.
 engine: $(STAMPS)/system
 	bash docker/engine-up.sh
+
+images: engine
+	bash docker/build-images.sh grader
 
 benchmarks: setup
 	$(BIN)/python benchmarks/run_all.py
