@@ -39,7 +39,7 @@ from traitlets import Float, Integer, List, TraitError, Unicode, default, valida
 from traitlets.config import LoggingConfigurable
 
 from ..questions.vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
-from . import db, metrics
+from . import db, metrics, profiles
 from .models import (
     Proficiency,
     Profile,
@@ -221,8 +221,14 @@ def plan(
     now: float,
     policy: Policy,
     recently_met: Callable[[str, str], bool] = lambda a, b: False,
+    drivers: set[str] | None = None,
 ) -> Plan:
-    """Decide one tick: time out, relax, then pair greedily in first-come order."""
+    """Decide one tick: time out, relax, then pair greedily in first-come order.
+
+    With ``drivers``, only those tickets look for partners (among everyone): the ones whose
+    level just changed or that are new; pairs of the others were already ruled out at their
+    current levels, so looking again would only cost time (O(n^2) on a long queue).
+    """
     result = Plan()
     open_: list[Waiting] = []
     for t in sorted(tickets, key=lambda t: (t.created, t.id)):
@@ -234,9 +240,9 @@ def plan(
             open_.append(t)
     taken: set[str] = set()
     for t in open_:
-        if t.id in taken:
+        if t.id in taken or (drivers is not None and t.id not in drivers):
             continue
-        rest = [o for o in open_ if o.id not in taken and o.id != t.id]
+        rest = (o for o in open_ if o.id not in taken and o.id != t.id)
         chosen = choose_partner(t, rest, now, policy, recently_met)
         if chosen is None:
             continue
@@ -380,7 +386,7 @@ class MatchRequest:
 
     difficulty: str
     topics: list[str]
-    language: str
+    language: str | None
     idempotency_key: str
 
 
@@ -430,6 +436,14 @@ class Matchmaker(LoggingConfigurable):
         learns about a match made by another service process).""",
     ).tag(config=True)
 
+    full_pass_interval = Float(
+        10.0,
+        help="""Seconds between full matching passes over every waiting ticket. Other ticks
+        only look for partners for tickets that are new or just relaxed; the full pass
+        catches anything missed (say, a ticket whose service process died right after
+        accepting it).""",
+    ).tag(config=True)
+
     max_candidates = Integer(
         500,
         help="""At most this many waiting tickets (oldest first) are considered for a new
@@ -447,15 +461,16 @@ class Matchmaker(LoggingConfigurable):
 
     room_url_template = Unicode(
         help="""URL of a pair's room, formatted with {pair_user} and {room_id}. Defaults to the
-        pair user's JupyterLab under $JUPYTERHUB_BASE_URL.""",
+        service's room page (/services/peerprep/rooms/{room_id}), which shows progress while the
+        pair server starts and then redirects into the shared JupyterLab.""",
     ).tag(config=True)
 
     @default("room_url_template")
     def _default_room_url_template(self) -> str:
         import os
 
-        base = os.environ.get("JUPYTERHUB_BASE_URL", "/").rstrip("/")
-        return base + "/user/{pair_user}/lab"
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/peerprep/")
+        return prefix.rstrip("/") + "/rooms/{room_id}"
 
     @validate("topic_relax_after", "difficulty_relax_after", "timeout_after")
     def _validate_times(self, proposal: dict[str, Any]) -> float:
@@ -483,6 +498,9 @@ class Matchmaker(LoggingConfigurable):
         self.notifier = TicketNotifier()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._last_tick: datetime | None = None
+        self._last_full_pass: datetime | None = None
+        self._question_cache: tuple[datetime, Sequence[Any]] | None = None
         self.check_config()
 
     def check_config(self) -> None:
@@ -587,7 +605,7 @@ class Matchmaker(LoggingConfigurable):
 
     # -- requests ---------------------------------------------------------------------------
 
-    def validate_request(self, body: dict[str, Any], profile_language: str | None) -> MatchRequest:
+    def validate_request(self, body: dict[str, Any]) -> MatchRequest:
         """Check a POST /api/match body; raise MatchError(400) saying what to fix."""
         if "username" in body or "user" in body:
             raise MatchError(
@@ -615,8 +633,8 @@ class Matchmaker(LoggingConfigurable):
                 400,
                 f"Unknown topic(s) {', '.join(map(repr, bad))}; choose from {', '.join(TOPICS)}.",
             )
-        language = body.get("language", profile_language or self.languages[0])
-        if language not in self.languages:
+        language = body.get("language")  # None: the student's profile language
+        if language is not None and language not in self.languages:
             raise MatchError(
                 400,
                 f"Unsupported language {language!r}; choose one of {', '.join(self.languages)}.",
@@ -647,13 +665,18 @@ class Matchmaker(LoggingConfigurable):
                 existing = self._existing(s, username, request.idempotency_key, now)
                 if existing is not None:
                     return existing, False
+                profile = profiles.get_or_create(s, username)
+                profiles.refresh_rating(s, profile)
+                language = request.language or profile.language
+                if language not in self.languages:
+                    language = self.languages[0]
                 ticket = Ticket(
                     id=new_id(),
                     username=username,
                     idempotency_key=request.idempotency_key,
                     difficulty=request.difficulty,
                     topics=request.topics,
-                    language=request.language,
+                    language=language,
                     state=TicketState.waiting.value,
                     relax_level=EXACT,
                     created=now,
@@ -676,24 +699,24 @@ class Matchmaker(LoggingConfigurable):
             ticket_id,
             username,
             describe(request.difficulty, request.topics),
-            request.language,
+            language,
         )
-        await self.try_match(ticket_id)
-        return self.get(username, ticket_id), True
+        _, ticket_json = await self.try_match(ticket_id)
+        return ticket_json or self.get(username, ticket_id), True
 
     def _existing(
         self, s: Session, username: str, key: str, now: datetime
     ) -> dict[str, Any] | None:
-        same = s.scalar(
-            select(Ticket).where(Ticket.username == username, Ticket.idempotency_key == key)
-        )
+        mine = s.scalars(
+            select(Ticket).where(
+                Ticket.username == username,
+                (Ticket.idempotency_key == key) | (Ticket.state == TicketState.waiting.value),
+            )
+        ).all()
+        same = next((t for t in mine if t.idempotency_key == key), None)
         if same is not None:
             return self.ticket_json(s, same, now)
-        open_ = s.scalar(
-            select(Ticket).where(
-                Ticket.username == username, Ticket.state == TicketState.waiting.value
-            )
-        )
+        open_ = next(iter(mine), None)
         if open_ is not None:
             raise MatchError(
                 409,
@@ -751,28 +774,37 @@ class Matchmaker(LoggingConfigurable):
 
     # -- matching ---------------------------------------------------------------------------
 
-    async def try_match(self, ticket_id: str, attempts: int = 5) -> str | None:
-        """Try to pair one waiting ticket now; the room id, or None (the tick will retry)."""
+    async def try_match(
+        self, ticket_id: str, attempts: int = 5
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """Try to pair one waiting ticket now: (room id or None, the ticket's json after).
+
+        Without a partner now, the periodic tick tries again."""
+        ticket_json: dict[str, Any] | None = None
         for attempt in range(attempts):
-            room_id, skipped = self._try_match_once(ticket_id)
+            room_id, skipped, ticket_json = self._try_match_once(ticket_id)
             if room_id is not None or not skipped:
-                return room_id
+                return room_id, ticket_json
             # Another process held some candidates: it may be pairing them, or it may be a
             # matcher for one of them that skipped *us*. Back off briefly and look again.
             await asyncio.sleep(random.uniform(0.0005, 0.004) * (attempt + 1))  # noqa: S311
         self._wake.set()
-        return None
+        return None, ticket_json
 
-    def _try_match_once(self, ticket_id: str) -> tuple[str | None, bool]:
+    def _try_match_once(self, ticket_id: str) -> tuple[str | None, bool, dict[str, Any] | None]:
         now = self.clock()
         now_s = _ts(now)
         notify: list[str] = []
         with db.transaction(self.session_factory) as s:
             me = s.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
-            if me is None or me.state != TicketState.waiting.value or me.lease_expires < now:
-                return None, False
-            if relax_level(now_s - _ts(me.created), self.policy) >= TIMED_OUT:
-                return None, False
+            if me is None:
+                return None, False, None
+            if (
+                me.state != TicketState.waiting.value
+                or me.lease_expires < now
+                or relax_level(now_s - _ts(me.created), self.policy) >= TIMED_OUT
+            ):
+                return None, False, self.ticket_json(s, me, now)
             base = select(Ticket).where(
                 Ticket.state == TicketState.waiting.value,
                 Ticket.language == me.language,
@@ -799,13 +831,14 @@ class Matchmaker(LoggingConfigurable):
                 if self.is_postgres and len(candidates) < self.max_candidates:
                     total = s.scalar(select(func.count()).select_from(base.subquery()))
                     skipped = bool(total and total > len(candidates))
-                return None, skipped
+                return None, skipped, self.ticket_json(s, me, now)
             other = next(c for c in candidates if c.id == chosen[0].id)
             room_id = self._create_room(s, me, other, chosen[1], now)
             if room_id is not None:
                 notify = [me.id, other.id]
+            result = self.ticket_json(s, me, now)
         self.notifier.notify(notify)
-        return room_id, False
+        return room_id, False, result
 
     async def tick(self) -> dict[str, int]:
         """One pass: expire leases, time out, relax, and pair everyone who fits."""
@@ -854,10 +887,15 @@ class Matchmaker(LoggingConfigurable):
                     notify.append(t.id)
                 else:
                     live.append(t)
-            waiting = self._as_waiting(s, live)
-            recent = self._recent_pairs(s, [t.username for t in live], now)
+            drivers = self._drivers(live, now)
+            waiting = self._as_waiting(s, live, with_profiles=bool(drivers))
+            recent = self._recent_pairs(s, [t.username for t in live], now) if drivers else set()
             decided = plan(
-                waiting.values(), now_s, self.policy, lambda a, b: frozenset((a, b)) in recent
+                waiting.values(),
+                now_s,
+                self.policy,
+                lambda a, b: frozenset((a, b)) in recent,
+                drivers=drivers,
             )
             by_id = {t.id: t for t in live}
             if decided.timed_out:
@@ -893,6 +931,25 @@ class Matchmaker(LoggingConfigurable):
         self.notifier.notify(notify)
         return counts
 
+    def _drivers(self, live: Sequence[Ticket], now: datetime) -> set[str]:
+        """Tickets that should look for a partner in this tick (see ``plan``)."""
+        full = self._last_full_pass is None or (now - self._last_full_pass).total_seconds() >= (
+            self.full_pass_interval
+        )
+        last = self._last_tick
+        self._last_tick = now
+        if full:
+            self._last_full_pass = now
+            return {t.id for t in live}
+        since = (last or now) - timedelta(seconds=self.tick_interval)
+        now_s = _ts(now)
+        return {
+            t.id
+            for t in live
+            if t.created >= since
+            or relax_level(now_s - _ts(t.created), self.policy) != t.relax_level
+        }
+
     def _busiest(self, live: Sequence[Ticket], decided: Plan) -> str | None:
         gone = {w.id for w in decided.timed_out}
         counts: dict[str, int] = {}
@@ -908,16 +965,20 @@ class Matchmaker(LoggingConfigurable):
         t.message = message
         t.updated = now
 
-    def _as_waiting(self, s: Session, tickets: Sequence[Ticket]) -> dict[str, Waiting]:
+    def _as_waiting(
+        self, s: Session, tickets: Sequence[Ticket], with_profiles: bool = True
+    ) -> dict[str, Waiting]:
         names = {t.username for t in tickets}
-        profiles = {
-            p.username: (p.proficiency, p.rating)
-            for p in s.execute(
-                select(Profile.username, Profile.proficiency, Profile.rating).where(
-                    Profile.username.in_(names)
-                )
-            ).all()
-        }
+        profiles = {}
+        if with_profiles and names:
+            profiles = {
+                p.username: (p.proficiency, p.rating)
+                for p in s.execute(
+                    select(Profile.username, Profile.proficiency, Profile.rating).where(
+                        Profile.username.in_(names)
+                    )
+                ).all()
+            }
         out: dict[str, Waiting] = {}
         for t in tickets:
             proficiency, rating = profiles.get(t.username, (Proficiency.beginner.value, 1000.0))
@@ -1033,24 +1094,7 @@ class Matchmaker(LoggingConfigurable):
         Best: the agreed difficulty and one of the agreed topics, attempted by neither student.
         Without one, the closest: agreed difficulty any topic, then a neighbouring difficulty.
         """
-        rows = s.execute(
-            select(
-                QuestionVersion.id,
-                QuestionVersion.question_id,
-                QuestionVersion.version,
-                QuestionVersion.title,
-                QuestionVersion.difficulty,
-                QuestionVersion.topics,
-            )
-            .join(
-                Question,
-                and_(
-                    Question.id == QuestionVersion.question_id,
-                    Question.current_version == QuestionVersion.version,
-                ),
-            )
-            .where(Question.retired.is_(False))
-        ).all()
+        rows = self._current_questions(s)
         if not rows:
             return None
         attempted: dict[str, int] = {}
@@ -1091,6 +1135,36 @@ class Matchmaker(LoggingConfigurable):
             ),
             note,
         )
+
+    def _current_questions(self, s: Session) -> Sequence[Any]:
+        """Current versions of the questions not retired (title, difficulty, topics only).
+
+        Cached for one tick interval: every match needs them, and a newly published question
+        is picked up within a second.
+        """
+        now = self.clock()
+        cached = self._question_cache
+        if cached is not None and (now - cached[0]).total_seconds() < self.tick_interval:
+            return cached[1]
+        rows = s.execute(
+            select(
+                QuestionVersion.question_id,
+                QuestionVersion.version,
+                QuestionVersion.title,
+                QuestionVersion.difficulty,
+                QuestionVersion.topics,
+            )
+            .join(
+                Question,
+                and_(
+                    Question.id == QuestionVersion.question_id,
+                    Question.current_version == QuestionVersion.version,
+                ),
+            )
+            .where(Question.retired.is_(False))
+        ).all()
+        self._question_cache = (now, rows) if rows else None
+        return rows
 
     # -- presentation -----------------------------------------------------------------------
 

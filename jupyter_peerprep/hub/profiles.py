@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..questions.vocabulary import TOPICS
+from . import db
 from .models import Proficiency, Profile, Room, Run, utcnow
 
 PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)
@@ -60,6 +62,21 @@ def get_or_create(s: Session, username: str) -> Profile:
         s.add(profile)
         s.flush()
     return profile
+
+
+def ensure_profile(factory: sessionmaker[Session], username: str) -> dict[str, Any]:
+    """Create the profile if missing, refresh the rating; its JSON. Safe under races (two
+    first requests of one student, even in two service processes)."""
+    for attempt in range(2):
+        try:
+            with db.transaction(factory) as s:
+                profile = get_or_create(s, username)
+                refresh_rating(s, profile)
+                return profile_json(profile)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def compute_rating(s: Session, username: str) -> float:

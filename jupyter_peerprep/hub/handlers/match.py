@@ -17,7 +17,6 @@ from typing import Any
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .. import db, profiles
 from ..matching import TERMINAL_STATES, MatchError, Matchmaker
 from .base import APIHandler, authenticated
 
@@ -44,12 +43,8 @@ class MatchHandler(MatchAPIHandler):
     async def post(self) -> None:
         body = self.get_json_object()
         name = self.identity.name
-        with db.transaction(self.db) as s:
-            profile = profiles.get_or_create(s, name)
-            profiles.refresh_rating(s, profile)
-            language = profile.language
         try:
-            request = self.matchmaker.validate_request(body, language)
+            request = self.matchmaker.validate_request(body)
             ticket, created = await self.matchmaker.enqueue(name, request)
         except MatchError as e:
             self.write_match_error(e)

@@ -18,15 +18,12 @@ class ProfileHandler(APIHandler):
 
     @authenticated
     async def get(self) -> None:
-        with db.transaction(self.db) as s:
-            profile = profiles.get_or_create(s, self.identity.name)
-            profiles.refresh_rating(s, profile)
-            body = profiles.profile_json(profile)
-        self.write_json(body)
+        self.write_json(profiles.ensure_profile(self.db, self.identity.name))
 
     @authenticated
     async def put(self) -> None:
         body = self.get_json_object()
+        profiles.ensure_profile(self.db, self.identity.name)
         with db.transaction(self.db) as s:
             profile = profiles.get_or_create(s, self.identity.name)
             profiles.refresh_rating(s, profile)
@@ -36,7 +33,7 @@ class ProfileHandler(APIHandler):
                 # Leaving the block by exception rolls back: nothing half-applied is stored.
                 raise web.HTTPError(400, str(e)) from None
             result = profiles.profile_json(profile)
-        self.log.info("Profile of %s updated: %s", self.identity.name, sorted(body))
+        self.service.log.info("Profile of %s updated: %s", self.identity.name, sorted(body))
         self.write_json(result)
 
 
