@@ -5,6 +5,7 @@ import {
 } from '@jupyterlab/application';
 
 import { PeerPrepPanel } from './panel';
+import { instructorPlugin } from './instructor';
 
 /**
  * The PeerPrep plugin: adds the PeerPrep panel to the left side bar and reveals it.
@@ -21,4 +22,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, instructorPlugin];
