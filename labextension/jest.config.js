@@ -2,6 +2,6 @@
 module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  testRegex: 'src/.*/__tests__/.*\\.spec\\.ts$',
+  testRegex: 'src/(.*/)?__tests__/.*\\.spec\\.ts$',
   transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: { jsx: 'react', esModuleInterop: true, types: ['jest'] }, isolatedModules: true }] }
 };

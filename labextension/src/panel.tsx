@@ -1,77 +1,125 @@
 /**
- * The PeerPrep side panel: who you are and whether the service is up.
+ * The PeerPrep side panels: the student's panel (who you are, service health, and the Lobby,
+ * History and Profile tabs) and the room panel of a pair server.
  */
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
-import { requestAPI } from './request';
+import { IHealth, IMe, api } from './api';
+import { History } from './components/history';
+import { Lobby } from './components/lobby';
+import { Profile } from './components/profile';
+import { RoomPanel } from './components/room';
+import { roleLabel } from './format';
+import { notifyError } from './notify';
 
-export interface IMe {
-  name: string;
-  groups: string[];
-  roles: string[];
-  is_instructor: boolean;
-  is_admin: boolean;
-}
+export { roleLabel };
+export type { IHealth, IMe };
 
-export interface IHealth {
-  status: string;
-  version: string;
-  database: string;
-}
-
-type State =
+type Identity =
   | { kind: 'loading' }
   | { kind: 'ready'; me: IMe; health: IHealth }
   | { kind: 'error'; message: string };
 
-/** A one-word description of the user's role, for the panel header. */
-export function roleLabel(me: IMe): string {
-  if (me.is_admin) {
-    return 'admin';
-  }
-  if (me.is_instructor) {
-    return 'instructor';
-  }
-  return 'student';
+/** Who the caller is and whether the service is up (loaded once). */
+export function useIdentity(): Identity {
+  const [state, setState] = useState<Identity>({ kind: 'loading' });
+  useEffect(() => {
+    Promise.all([api.me(), api.health()])
+      .then(([me, health]) => setState({ kind: 'ready', me, health }))
+      .catch(error =>
+        setState({
+          kind: 'error',
+          message: notifyError(error, 'Connecting to PeerPrep')
+        })
+      );
+  }, []);
+  return state;
 }
 
-export function PeerPrepPanelComponent(): JSX.Element {
-  const [state, setState] = useState<State>({ kind: 'loading' });
-  useEffect(() => {
-    Promise.all([requestAPI<IMe>('me'), requestAPI<IHealth>('health')])
-      .then(([me, health]) => setState({ kind: 'ready', me, health }))
-      .catch(error => setState({ kind: 'error', message: String(error.message) }));
-  }, []);
+type Tab = 'lobby' | 'history' | 'profile';
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'lobby', label: 'Lobby' },
+  { id: 'history', label: 'History' },
+  { id: 'profile', label: 'Profile' }
+];
 
-  if (state.kind === 'loading') {
+export function StudentPanelComponent(props: {
+  historyRoom?: string | null;
+}): JSX.Element {
+  const identity = useIdentity();
+  const [tab, setTab] = useState<Tab>(props.historyRoom ? 'history' : 'lobby');
+
+  if (identity.kind === 'loading') {
     return <div className="jp-PeerPrep-panel">Connecting to PeerPrep…</div>;
   }
-  if (state.kind === 'error') {
+  if (identity.kind === 'error') {
     return (
       <div className="jp-PeerPrep-panel" role="alert">
         <h2>PeerPrep</h2>
-        <p className="jp-PeerPrep-error">{state.message}</p>
+        <p className="jp-PeerPrep-error">{identity.message}</p>
       </div>
     );
   }
-  const { me, health } = state;
+  const { me, health } = identity;
   return (
     <div className="jp-PeerPrep-panel">
       <h2>PeerPrep</h2>
       <p>
-        Signed in as <strong className="jp-PeerPrep-username">{me.name}</strong> (
-        {roleLabel(me)})
+        Signed in as{' '}
+        <strong
+          className="jp-PeerPrep-username"
+          data-testid="peerprep-username"
+        >
+          {me.name}
+        </strong>{' '}
+        ({roleLabel(me)})
       </p>
-      <p className="jp-PeerPrep-health">
+      <p className="jp-PeerPrep-health" data-testid="peerprep-health">
         Service: {health.status} · v{health.version}
       </p>
+      <div className="jp-PeerPrep-tabs" role="tablist" aria-label="PeerPrep">
+        {TABS.map(t => (
+          <button
+            key={t.id}
+            role="tab"
+            id={`peerprep-tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`peerprep-tabpanel-${t.id}`}
+            className={
+              'jp-PeerPrep-tab' + (tab === t.id ? ' jp-mod-selected' : '')
+            }
+            onClick={() => setTab(t.id)}
+            data-testid={`peerprep-tab-${t.id}`}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      {TABS.map(t => (
+        <div
+          key={t.id}
+          role="tabpanel"
+          id={`peerprep-tabpanel-${t.id}`}
+          aria-labelledby={`peerprep-tab-${t.id}`}
+          hidden={tab !== t.id}
+          className="jp-PeerPrep-tabpanel"
+        >
+          {t.id === 'lobby' ? <Lobby /> : null}
+          {t.id === 'history' ? (
+            <History open={props.historyRoom} visible={tab === 'history'} />
+          ) : null}
+          {t.id === 'profile' && tab === 'profile' ? <Profile /> : null}
+        </div>
+      ))}
     </div>
   );
 }
 
+/** The student's panel (left area of the student's own server). */
 export class PeerPrepPanel extends ReactWidget {
-  constructor() {
+  constructor(private options: { historyRoom?: string | null } = {}) {
     super();
     this.id = 'peerprep-panel';
     this.addClass('jp-PeerPrep');
@@ -80,6 +128,34 @@ export class PeerPrepPanel extends ReactWidget {
   }
 
   render(): JSX.Element {
-    return <PeerPrepPanelComponent />;
+    return <StudentPanelComponent historyRoom={this.options.historyRoom} />;
+  }
+}
+
+export interface IRoomWidgetOptions {
+  hubPrefix: string;
+  rendermime: IRenderMimeRegistry | null;
+  getSource: (notebookPath: string) => Promise<string>;
+  openNotebook: (notebookPath: string) => void;
+}
+
+function RoomPanelWithIdentity(props: IRoomWidgetOptions): JSX.Element {
+  const identity = useIdentity();
+  const me = identity.kind === 'ready' ? identity.me : null;
+  return <RoomPanel me={me} {...props} />;
+}
+
+/** The room panel (left area of a pair server). */
+export class PeerPrepRoomPanel extends ReactWidget {
+  constructor(private options: IRoomWidgetOptions) {
+    super();
+    this.id = 'peerprep-room-panel';
+    this.addClass('jp-PeerPrep');
+    this.title.caption = 'PeerPrep room';
+    this.title.label = 'Room';
+  }
+
+  render(): JSX.Element {
+    return <RoomPanelWithIdentity {...this.options} />;
   }
 }

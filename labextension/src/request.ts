@@ -12,7 +12,8 @@ import { ServerConnection } from '@jupyterlab/services';
 export class PeerPrepError extends Error {
   constructor(
     readonly status: number,
-    message: string
+    message: string,
+    readonly body: any = null
   ) {
     super(message);
     this.name = 'PeerPrepError';
@@ -32,6 +33,16 @@ export function errorMessage(status: number, body: string): string {
   return `The PeerPrep service answered with HTTP ${status}.`;
 }
 
+/** The parsed JSON error body, or null (e.g. a 409's `ticket`). */
+export function errorBody(body: string): any {
+  try {
+    const data = JSON.parse(body);
+    return data && typeof data === 'object' ? data : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Call the PeerPrep REST API at `endPoint` (relative to `/services/peerprep/api/`).
  */
@@ -49,7 +60,11 @@ export async function requestAPI<T>(
   }
   const body = await response.text();
   if (!response.ok) {
-    throw new PeerPrepError(response.status, errorMessage(response.status, body));
+    throw new PeerPrepError(
+      response.status,
+      errorMessage(response.status, body),
+      errorBody(body)
+    );
   }
   return (body ? JSON.parse(body) : {}) as T;
 }
