@@ -1,25 +1,65 @@
+/**
+ * PeerPrep's JupyterLab plugins. In a student's own server: the PeerPrep panel (lobby, history,
+ * profile) in the left area, revealed at start. In a pair server (hub user "pair-..."): the room
+ * panel beside the question notebook.
+ *
+ * Add further plugins (e.g. the instructor tools) to the exported list at the bottom.
+ */
 import {
+  ILabShell,
   JupyterFrontEnd,
-  JupyterFrontEndPlugin,
-  ILabShell
+  JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { PageConfig } from '@jupyterlab/coreutils';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 
-import { PeerPrepPanel } from './panel';
+import { PeerPrepPanel, PeerPrepRoomPanel } from './panel';
+import { notebookSource } from './notebook';
 import { instructorPlugin } from './instructor';
 
-/**
- * The PeerPrep plugin: adds the PeerPrep panel to the left side bar and reveals it.
- */
+/** Is this JupyterLab a pair server (the room of a match)? */
+export function isPairServer(): boolean {
+  return (PageConfig.getOption('hubUser') || '').startsWith('pair-');
+}
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-peerprep:plugin',
   description: 'PeerPrep: practise technical interviews in pairs.',
   autoStart: true,
   requires: [ILabShell],
-  activate: (app: JupyterFrontEnd, labShell: ILabShell) => {
-    const panel = new PeerPrepPanel();
+  optional: [IRenderMimeRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    labShell: ILabShell,
+    rendermime: IRenderMimeRegistry | null
+  ) => {
+    if (isPairServer()) {
+      const panel = new PeerPrepRoomPanel({
+        hubPrefix: PageConfig.getOption('hubPrefix') || '/hub/',
+        rendermime,
+        getSource: path => notebookSource(app, path),
+        openNotebook: path => {
+          void app.restored.then(() =>
+            app.commands.execute('docmanager:open', { path }).catch(error => {
+              console.warn(`PeerPrep: cannot open ${path}`, error);
+            })
+          );
+        }
+      });
+      labShell.add(panel, 'left', { rank: 50 });
+      app.restored.then(() => labShell.activateById(panel.id));
+      return;
+    }
+    // Read the deep link to a history entry before JupyterLab's router rewrites the URL.
+    const historyRoom = new URLSearchParams(window.location.search).get(
+      'peerprep-history'
+    );
+    const panel = new PeerPrepPanel({ historyRoom });
     labShell.add(panel, 'left', { rank: 50 });
     app.restored.then(() => labShell.activateById(panel.id));
   }
 };
 
-export default [plugin, instructorPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [plugin, instructorPlugin];
+
+export default plugins;
