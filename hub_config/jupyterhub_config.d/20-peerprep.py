@@ -18,6 +18,11 @@ _service_env = {
     for k in ("PEERPREP_STATE_DIR", "PEERPREP_DB_URL", "PEERPREP_SERVICE_CONFIG", "PATH")
     if k in os.environ
 }
+# Where the service reaches single-user servers (to write a room's notebook): the proxy.
+_service_env["PEERPREP_PUBLIC_URL"] = os.environ.get(
+    "PEERPREP_PUBLIC_URL",
+    f"http://127.0.0.1:{os.environ.get('PEERPREP_PORT', '8000')}",
+)
 
 # append/extend/update merge with what other config files set (traitlets LazyConfigValue).
 c.JupyterHub.services.append(

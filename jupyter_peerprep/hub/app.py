@@ -32,11 +32,13 @@ from traitlets.config import Application, catch_config_error
 from .._version import __version__
 from ..grader import Grader
 from ..questions.bank import QuestionBank
+from ..questions.student import student_notebook
 from . import db
 from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
 from .matching import Matchmaker
+from .rooms import RoomManager
 
 
 class PeerPrepService(Application):
@@ -195,6 +197,7 @@ class PeerPrepService(Application):
     tornado_app: web.Application
     http_server: HTTPServer | None = None
     matchmaker: Matchmaker | None = None
+    rooms: RoomManager | None = None
     question_bank: QuestionBank | None = None
     grader: Grader
 
@@ -204,7 +207,7 @@ class PeerPrepService(Application):
 
     def feature_classes(self) -> list[type]:
         """Configurable classes of feature modules, for --help-all and config checking."""
-        return [Matchmaker, QuestionBank, Grader, *Grader.sandbox_classes()]
+        return [Matchmaker, RoomManager, QuestionBank, Grader, *Grader.sandbox_classes()]
 
     @catch_config_error
     def initialize(self, argv: list[str] | None = None) -> None:
@@ -286,6 +289,13 @@ class PeerPrepService(Application):
         self.question_bank = QuestionBank(parent=self)
         self.matchmaker = Matchmaker(parent=self, session_factory=self.session_factory)
         await self.matchmaker.start()
+        self.rooms = RoomManager(
+            parent=self,
+            session_factory=self.session_factory,
+            hub_api=self.hub_api,
+            notebook_factory=student_notebook,
+        )
+        await self.rooms.start()
         self.http_server = HTTPServer(self.tornado_app, xheaders=True)
         self.http_server.listen(self.port, self.ip)
         self.log.info(
@@ -299,6 +309,8 @@ class PeerPrepService(Application):
     async def stop_async(self) -> None:
         if self.http_server:
             self.http_server.stop()
+        if self.rooms is not None:
+            await self.rooms.stop()
         if self.matchmaker is not None:
             await self.matchmaker.stop()
         if self.question_bank is not None:

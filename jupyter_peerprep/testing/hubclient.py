@@ -114,9 +114,8 @@ class HubUser:
         base = f"{self.hub_url}/user/{quote(owner)}" if owner else self.server_url
         headers = kwargs.pop("headers", {})
         headers["Authorization"] = f"token {self.token()}"
-        return self.session.request(
-            method, f"{base}/{path.lstrip('/')}", headers=headers, allow_redirects=False, **kwargs
-        )
+        kwargs.setdefault("allow_redirects", False)
+        return self.session.request(method, f"{base}/{path.lstrip('/')}", headers=headers, **kwargs)
 
     def peerprep(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Call the PeerPrep API through the relay of this user's server (as JupyterLab does)."""

@@ -12,6 +12,7 @@ from ..metrics import MetricsHandler
 from .match import MatchHandler, TicketEventsHandler, TicketHandler
 from .profile import ProfileHandler, ProfilesHandler
 from .questions import question_handlers
+from .rooms import room_handlers
 from .runs import run_handlers
 from .system import HealthHandler, MeHandler
 
@@ -26,4 +27,5 @@ default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     (r"metrics", MetricsHandler),
     *question_handlers,
     *run_handlers,
+    *room_handlers,
 ]

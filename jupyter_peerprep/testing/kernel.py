@@ -1,0 +1,88 @@
+"""Run code in a kernel of a real Jupyter server over its websocket, for tests.
+
+``run_code(server_url, token, code)`` starts a kernel through the REST API, executes ``code``
+on the kernel's ``/channels`` websocket (JSON messages, Jupyter protocol 5) and returns what a
+notebook user would see: the text printed, and the error name and value if it raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import websockets
+
+
+@dataclass
+class Execution:
+    stdout: str
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _message(msg_type: str, content: dict[str, Any], session: str) -> str:
+    return json.dumps(
+        {
+            "header": {
+                "msg_id": uuid.uuid4().hex,
+                "msg_type": msg_type,
+                "username": "test",
+                "session": session,
+                "version": "5.3",
+                "date": "",
+            },
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": "shell",
+            "buffers": [],
+        }
+    )
+
+
+async def run_code(server_url: str, token: str, code: str, timeout: float = 60.0) -> Execution:
+    headers = {"Authorization": f"token {token}"}
+    response = await asyncio.to_thread(
+        requests.post, f"{server_url}/api/kernels", json={}, headers=headers, timeout=30
+    )
+    response.raise_for_status()
+    kernel_id = response.json()["id"]
+    ws_url = server_url.replace("http://", "ws://", 1) + f"/api/kernels/{kernel_id}/channels"
+    session = uuid.uuid4().hex
+    out: list[str] = []
+    error: str | None = None
+    try:
+        async with websockets.connect(
+            ws_url, additional_headers=headers, open_timeout=timeout, max_size=None
+        ) as ws:
+            request = _message(
+                "execute_request",
+                {"code": code, "silent": False, "store_history": False, "allow_stdin": False},
+                session,
+            )
+            msg_id = json.loads(request)["header"]["msg_id"]
+            await ws.send(request)
+            while True:
+                raw = await ws.recv()
+                msg = json.loads(raw)
+                if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind = msg["header"]["msg_type"]
+                if kind == "stream":
+                    out.append(msg["content"]["text"])
+                elif kind == "error":
+                    error = f"{msg['content']['ename']}: {msg['content']['evalue']}"
+                elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+    finally:
+        await asyncio.to_thread(
+            requests.delete, f"{server_url}/api/kernels/{kernel_id}", headers=headers, timeout=30
+        )
+    return Execution("".join(out), error)
