@@ -186,7 +186,7 @@ class QuestionBank(LoggingConfigurable):
     ).tag(config=True)
 
     concurrency = Integer(
-        1,
+        2,
         help="""How many bank notebooks are validated at the same time on start. Each runs a
         few grader sandboxes; keep it low on small machines.""",
     ).tag(config=True)

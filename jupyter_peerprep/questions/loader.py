@@ -3,7 +3,7 @@
 The spec is the JSON dict stored in ``QuestionVersion.spec``: the ``peerprep`` metadata
 (normalised) plus ``prompt``, ``starter``, ``solution``, ``generator``, ``checker_source``,
 ``public_tests`` and ``hidden_tests``. Generated hidden cases (``{"generate": {...}}``) are
-left as they are here; ``validate.resolve_generated`` turns them into args/expected by running
+left as they are here; ``validate.run_generators`` turns them into args/expected by running
 the generator and the reference solution in the grader's sandbox.
 
 Nothing here executes notebook code: Python cells are only parsed (``ast``).

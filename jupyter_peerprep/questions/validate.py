@@ -95,9 +95,11 @@ def _peerprep_resolve(n, seed):
     return [args, {entry}(*_copy.deepcopy(args))]
 
 
-def _peerprep_check_size(n, seed):
-    args = _peerprep_generate(n, seed)
-    return len(str(args)) >= 0
+def _peerprep_task(kind, n, seed):
+    if kind == "resolve":
+        return _peerprep_resolve(n, seed)
+    _peerprep_generate(n, seed)
+    return True
 """
 
 
@@ -157,30 +159,47 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-async def resolve_generated(
+async def run_generators(
     spec: dict[str, Any], grader: GraderLike, found: ProblemList
 ) -> dict[str, Any]:
-    """Return a copy of ``spec`` whose generated hidden cases have literal args and expected."""
+    """Check ``generate`` at every complexity size and resolve the generated hidden cases.
+
+    One sandbox run does both. Returns a copy of ``spec`` whose generated hidden cases have
+    literal args (from the generator) and expected values (from the reference solution).
+    """
     spec = copy.deepcopy(spec)
+    complexity = spec.get("complexity") or {}
+    sizes = list(complexity.get("sizes") or []) if spec.get("generator") else []
     generated = [(i, c) for i, c in enumerate(spec["hidden_tests"]) if "generate" in c]
-    if not generated:
+    if not sizes and not generated:
         return spec
-    source = _with_wrapper(spec)
+    cases = [{"name": f"n={n}", "args": ["size", n, n], "expected": True} for n in sizes]
+    cases += [
+        {
+            "name": c["name"],
+            "args": ["resolve", c["generate"]["n"], c["generate"]["seed"]],
+            "expected": None,
+        }
+        for _, c in generated
+    ]
     report = await grader.run_cases(
-        source=source,
-        entry_point="_peerprep_resolve",
-        cases=[
-            {
-                "name": c["name"],
-                "args": [c["generate"]["n"], c["generate"]["seed"]],
-                "expected": None,
-            }
-            for _, c in generated
-        ],
+        source=_with_wrapper(spec),
+        entry_point="_peerprep_task",
+        cases=cases,
         checker="exact",
         limits=spec["limits"],
     )
-    for (index, case), result in zip(generated, _cases_json(report), strict=False):
+    results = _cases_json(report)
+    for n, result in zip(sizes, results, strict=False):
+        if not result.get("passed"):
+            found.add(
+                f"generate({n}, rng) failed for complexity size {n}: {_describe_failure(result)}",
+                cell=_cell(spec, TAG_GENERATOR),
+                tag=TAG_GENERATOR,
+                field="peerprep.complexity.sizes",
+            )
+            break
+    for (index, case), result in zip(generated, results[len(sizes) :], strict=False):
         got = result.get("got")
         ok_shape = isinstance(got, list) and len(got) == 2 and isinstance(got[0], list)
         if result.get("reason") not in (None, "wrong answer") or not ok_shape:
@@ -211,32 +230,6 @@ def _with_wrapper(spec: dict[str, Any]) -> str:
     )
 
 
-async def check_generator_sizes(
-    spec: dict[str, Any], grader: GraderLike, found: ProblemList
-) -> None:
-    """generate(n, rng) works and returns valid arguments for every complexity size."""
-    complexity = spec.get("complexity")
-    if not complexity or not spec.get("generator"):
-        return
-    sizes = complexity["sizes"]
-    report = await grader.run_cases(
-        source=_with_wrapper(spec),
-        entry_point="_peerprep_check_size",
-        cases=[{"name": f"n={n}", "args": [n, n], "expected": True} for n in sizes],
-        checker="exact",
-        limits=spec["limits"],
-    )
-    for n, result in zip(sizes, _cases_json(report), strict=False):
-        if not result.get("passed"):
-            found.add(
-                f"generate({n}, rng) failed for complexity size {n}: {_describe_failure(result)}",
-                cell=_cell(spec, TAG_GENERATOR),
-                tag=TAG_GENERATOR,
-                field="peerprep.complexity.sizes",
-            )
-            return
-
-
 async def validate_spec(
     spec: dict[str, Any],
     grader: GraderLike,
@@ -261,8 +254,7 @@ async def validate_spec(
         )
     spec = {**spec, "warnings": []}
 
-    await check_generator_sizes(spec, grader, found)
-    resolved = await resolve_generated(spec, grader, found)
+    resolved = await run_generators(spec, grader, found)
     if found.errors:
         return ValidationResult(file, spec, found.problems, time.monotonic() - started)
 
