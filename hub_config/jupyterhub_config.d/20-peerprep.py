@@ -58,7 +58,6 @@ c.JupyterHub.load_roles.extend(
                 "access:servers",
                 "shares",
                 "read:shares",
-                "tokens",
             ],
         },
         {
