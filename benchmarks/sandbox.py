@@ -1,0 +1,243 @@
+"""Grader sandbox benchmark: per-run overhead, throughput, and a typical Submit.
+
+    .venv/bin/python benchmarks/sandbox.py [--runs 20] [--no-docker]
+
+Measured in one run, on this machine, so the ratios compare like with like:
+
+- ``bare``: ``python3 -I -S -c pass`` as a plain subprocess (the baseline);
+- ``bwrap``: the same program through ``BwrapSandbox.run_python`` (namespaces, cgroup, rlimits);
+- ``docker``: the same through ``DockerSandbox.run_python`` (one container per run, Docker API);
+- ``docker run --rm``: the same image with the docker CLI, the cost people usually quote;
+- overhead = backend p50 - bare p50; goal: bwrap overhead <= 0.1 x docker per-run cost;
+- runs per second with both cores busy (2 x cores runs in flight) for bwrap and docker;
+- a typical easy-question Submit: 8 hidden cases + complexity at 4 sizes, as the Run/Submit
+  handler does it (both at once); goal: p50 under 1.5 s.
+
+Prints a table and writes ``benchmarks/results/sandbox.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from jupyter_peerprep.grader import Grader  # noqa: E402
+from jupyter_peerprep.sandbox.base import SandboxLimits  # noqa: E402
+from jupyter_peerprep.sandbox.bwrap import BwrapSandbox  # noqa: E402
+from jupyter_peerprep.sandbox.docker import DockerSandbox  # noqa: E402
+
+DOCKER_HOST = os.environ.get("DOCKER_HOST", "unix:///run/peerprep-podman.sock")
+IMAGE = "localhost/peerprep-grader:latest"
+
+TWO_SUM = """
+def two_sum(nums, target):
+    seen = {}
+    for i, x in enumerate(nums):
+        if target - x in seen:
+            return [seen[target - x], i]
+        seen[x] = i
+    return []
+"""
+GENERATOR = """
+def generate(n, rng):
+    return [[rng.randint(0, 10**9) for _ in range(n)], -1]
+"""
+HIDDEN = [
+    {"name": f"hidden {i}", "args": [[i, 10 + i, 20 + i, 7], 17 + 2 * i], "expected": [0, 2]}
+    for i in range(8)
+]
+COMPLEXITY = {"sizes": [1000, 2000, 4000, 8000], "expected": "O(n)", "repeats": 3}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50_ms": round(1000 * statistics.median(values), 1),
+        "p95_ms": round(1000 * pct(values, 0.95), 1),
+    }
+
+
+def time_bare(runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(["/usr/bin/python3", "-I", "-S", "-c", "pass"], check=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def time_sandbox(sandbox: Any, runs: int) -> list[float]:
+    times = []
+    limits = SandboxLimits(wall_s=30)
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await sandbox.run_python(["-I", "-S", "-c", "pass"], limits=limits)
+        times.append(time.perf_counter() - started)
+        if result.exit_code != 0:
+            raise SystemExit(f"{sandbox.name} run failed: {result.stderr[-500:]!r}")
+    return times
+
+
+def time_docker_cli(runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                *("docker", "-H", DOCKER_HOST, "run", "--rm", "--network", "none", IMAGE),
+                *("python3", "-I", "-S", "-c", "pass"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def throughput(sandbox: Any, total: int) -> float:
+    in_flight = 2 * (os.cpu_count() or 1)
+    semaphore = asyncio.Semaphore(in_flight)
+    limits = SandboxLimits(wall_s=60)
+
+    async def one() -> None:
+        async with semaphore:
+            await sandbox.run_python(["-I", "-S", "-c", "pass"], limits=limits)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(total)))
+    return total / (time.perf_counter() - started)
+
+
+async def time_submit(grader: Grader, runs: int) -> tuple[list[float], dict[str, Any]]:
+    times = []
+    last: dict[str, Any] = {}
+    for _ in range(runs):
+        started = time.perf_counter()
+        report, complexity = await asyncio.gather(
+            grader.run_cases(source=TWO_SUM, entry_point="two_sum", cases=HIDDEN),
+            grader.measure_complexity(
+                source=TWO_SUM,
+                entry_point="two_sum",
+                generator=GENERATOR,
+                sizes=COMPLEXITY["sizes"],
+                expected=COMPLEXITY["expected"],
+                repeats=COMPLEXITY["repeats"],
+            ),
+        )
+        times.append(time.perf_counter() - started)
+        if report.verdict != "passed":
+            raise SystemExit(f"submit did not pass: {report.to_json(reveal=True)}")
+        last = complexity.to_json()
+    return times, last
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--no-docker", action="store_true")
+    options = parser.parse_args()
+    runs = options.runs
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+        "runs": runs,
+    }
+
+    bare = time_bare(runs)
+    bwrap = BwrapSandbox()
+    await time_sandbox(bwrap, 2)  # warm-up
+    bwrap_times = await time_sandbox(bwrap, runs)
+    results["bare"] = summary(bare)
+    results["bwrap"] = summary(bwrap_times)
+    docker_times: list[float] = []
+    if not options.no_docker:
+        docker = DockerSandbox(docker_host=DOCKER_HOST, image=IMAGE)
+        await time_sandbox(docker, 2)
+        docker_runs = max(5, runs // 2)
+        docker_times = await time_sandbox(docker, docker_runs)
+        results["docker"] = summary(docker_times)
+        results["docker_run_cli"] = summary(time_docker_cli(docker_runs))
+
+    base = statistics.median(bare)
+    results["bwrap"]["overhead_ms"] = round(1000 * (statistics.median(bwrap_times) - base), 1)
+    if docker_times:
+        results["docker"]["overhead_ms"] = round(1000 * (statistics.median(docker_times) - base), 1)
+        container_cost = min(
+            statistics.median(docker_times),
+            results["docker_run_cli"]["p50_ms"] / 1000,
+        )
+        results["bwrap_overhead_over_container_cost"] = round(
+            results["bwrap"]["overhead_ms"] / 1000 / container_cost, 3
+        )
+
+    results["throughput_runs_per_s"] = {"bwrap": round(await throughput(bwrap, 4 * runs), 1)}
+    if not options.no_docker:
+        results["throughput_runs_per_s"]["docker"] = round(
+            await throughput(DockerSandbox(docker_host=DOCKER_HOST, image=IMAGE), runs), 2
+        )
+
+    grader = Grader()
+    await time_submit(grader, 1)
+    submit_times, complexity = await time_submit(grader, max(5, runs // 2))
+    results["submit_easy_bwrap"] = summary(submit_times)
+    results["submit_easy_bwrap"]["complexity"] = {
+        k: complexity[k] for k in ("estimate", "confidence", "matches")
+    }
+    if not options.no_docker:
+        dgrader = Grader(backend="docker")
+        dgrader.get_sandbox().docker_host = DOCKER_HOST  # type: ignore[attr-defined]
+        await time_submit(dgrader, 1)
+        dtimes, _ = await time_submit(dgrader, max(3, runs // 4))
+        results["submit_easy_docker"] = summary(dtimes)
+    results["machine"]["load_avg_at_end"] = os.getloadavg()
+
+    rows = [("bare python3 -c pass", results["bare"])]
+    rows.append(("bwrap sandbox", results["bwrap"]))
+    if docker_times:
+        rows += [("docker sandbox (API)", results["docker"])]
+        rows += [("docker run --rm (CLI)", results["docker_run_cli"])]
+    rows.append(("Submit, easy, bwrap", results["submit_easy_bwrap"]))
+    if "submit_easy_docker" in results:
+        rows.append(("Submit, easy, docker", results["submit_easy_docker"]))
+    print(f"{'what':28s} {'n':>4s} {'p50 ms':>9s} {'p95 ms':>9s} {'overhead ms':>12s}")
+    for name, row in rows:
+        overhead = str(row.get("overhead_ms", ""))
+        p50, p95 = row["p50_ms"], row["p95_ms"]
+        print(f"{name:28s} {row['n']:>4d} {p50:>9.1f} {p95:>9.1f} {overhead:>12s}")
+    print("runs per second, both cores busy:", results["throughput_runs_per_s"])
+    if "bwrap_overhead_over_container_cost" in results:
+        print(
+            "bwrap overhead / per-run container cost:",
+            results["bwrap_overhead_over_container_cost"],
+            "(goal <= 0.1)",
+        )
+    print("complexity of the easy Submit:", results["submit_easy_bwrap"]["complexity"])
+    out = ROOT / "benchmarks" / "results" / "sandbox.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
