@@ -1,0 +1,246 @@
+"""Rooms benchmark: from a match to two students editing the same notebook, warm vs cold.
+
+    .venv/bin/python benchmarks/rooms.py [--matches 20]
+
+Two real hubs in one run, on this machine, so the ratio compares like with like:
+
+- ``warm``: ``RoomManager.warm_pool_size = 2``; before each match the benchmark waits until
+  the pool is full again (the pool's job is to be full when a match comes);
+- ``cold``: ``warm_pool_size = 0``: every room spawns its pair server after the match.
+
+For each match: two students (logged in, own servers running) enqueue compatible tickets; the
+clock starts when the second enqueue is answered and stops when both students' Yjs clients
+hold the synced question notebook of the room. Goal: warm p95 <= 1 s and <= 0.25 x cold p50.
+
+Memory per idle room: unique memory (USS) of a pair server's whole process tree (bubblewrap,
+JupyterLab server, and a started kernel), measured on one active room of the warm hub.
+
+Prints a table and writes ``benchmarks/results/rooms.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from jupyter_peerprep.launch import LocalHub  # noqa: E402
+from jupyter_peerprep.pytest_plugin import find_free_port  # noqa: E402
+from jupyter_peerprep.testing.hubclient import HubUser  # noqa: E402
+from jupyter_peerprep.testing.ydoc import YClient  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def demo_question(bank: Path) -> None:
+    import importlib.util
+
+    path = ROOT / "tests" / "questions" / "question_notebooks.py"
+    spec = importlib.util.spec_from_file_location("question_notebooks", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(module.build_notebook()))
+
+
+def start_hub(workdir: Path, pool: int) -> LocalHub:
+    bank = workdir / "bank"
+    bank.mkdir(parents=True)
+    demo_question(bank)
+    config = workdir / "peerprep_config.py"
+    config.write_text(
+        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
+        f"c.RoomManager.warm_pool_size = {pool}\n"
+        "c.RoomManager.idle_timeout = 0\n"
+        "c.Matchmaker.rematch_cooldown = 0\n"
+    )
+    hub = LocalHub(
+        workdir / "state",
+        port=find_free_port(),
+        hub_port=find_free_port(),
+        proxy_api_port=find_free_port(),
+        service_port=find_free_port(),
+        extra_env={"PEERPREP_SERVICE_CONFIG": str(config)},
+    )
+    hub.start()
+    return hub
+
+
+def wait(predicate: Any, timeout: float, what: str, interval: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(what)
+
+
+def pool_ready(hub: LocalHub) -> int:
+    with sqlite3.connect(Path(hub.state_dir) / "peerprep.sqlite") as conn:
+        return int(
+            conn.execute("SELECT count(*) FROM pair_servers WHERE state = 'ready'").fetchone()[0]
+        )
+
+
+def students(hub: LocalHub) -> tuple[HubUser, HubUser]:
+    users = []
+    for prefix in ("ann", "ben"):
+        user = HubUser(hub.url, f"{prefix}{uuid.uuid4().hex[:6]}")
+        user.signup()
+        user.login()
+        user.start_server()
+        user.token()
+        users.append(user)
+    admin = HubUser(hub.url, "admin")
+    admin.signup()
+    admin.login()
+    admin.start_server()
+    wait(lambda: admin.peerprep("GET", "questions").json().get("questions"), 120, "bank")
+    return users[0], users[1]
+
+
+async def both_synced(server_url: str, a: HubUser, b: HubUser) -> None:
+    async with (
+        YClient.connect(server_url, "question.ipynb", a.token()) as ya,
+        YClient.connect(server_url, "question.ipynb", b.token()) as yb,
+    ):
+        assert ya.cell_sources() == yb.cell_sources() and ya.cell_sources()
+
+
+def one_match(hub: LocalHub, a: HubUser, b: HubUser) -> tuple[float, dict[str, Any]]:
+    body = {"difficulty": "easy", "topics": ["arrays"], "language": "python"}
+    first = a.peerprep("POST", "match", json={**body, "idempotency_key": uuid.uuid4().hex})
+    assert first.status_code == 201, first.text
+    second = b.peerprep("POST", "match", json={**body, "idempotency_key": uuid.uuid4().hex})
+    assert second.status_code == 201, second.text
+    started = time.perf_counter()
+    ticket_id = second.json()["id"]
+    ticket = wait(
+        lambda: (t := b.peerprep("GET", f"match/{ticket_id}").json())["state"] == "matched" and t,
+        30,
+        "match",
+    )
+    room_id = ticket["room"]["id"]
+    room = wait(
+        lambda: (r := b.peerprep("GET", f"rooms/{room_id}").json())["state"] == "active" and r,
+        180,
+        "room active",
+    )
+    asyncio.run(both_synced(f"{hub.url}/user/{room['pair_user']}", a, b))
+    return time.perf_counter() - started, room
+
+
+def end(a: HubUser, room: dict[str, Any]) -> None:
+    a.peerprep("POST", f"rooms/{room['id']}/end")
+    wait(
+        lambda: a.peerprep("GET", f"rooms/{room['id']}").json()["state"] == "ended",
+        120,
+        "room ended",
+        interval=0.2,
+    )
+
+
+def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
+    """USS (MiB) of the pair server's process tree with one kernel started."""
+    headers = {"Authorization": f"token {a.token()}"}
+    server = f"{hub.url}/user/{room['pair_user']}"
+    kernel = a.session.post(f"{server}/api/kernels", json={}, headers=headers).json()
+    time.sleep(3)
+    roots = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "bwrap" in " ".join(p.info["cmdline"] or [])
+        and f"homes/{room['pair_user']}" in " ".join(p.info["cmdline"] or [])
+    ]
+    total = 0
+    for root in roots:
+        for proc in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_full_info().uss
+    a.session.delete(f"{server}/api/kernels/{kernel['id']}", headers=headers)
+    return total / 2**20
+
+
+def measure(pool: int, matches: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"peerprep-rooms-{pool}-") as tmp:
+        hub = start_hub(Path(tmp), pool)
+        try:
+            a, b = students(hub)
+            times: list[float] = []
+            memory = None
+            for i in range(matches):
+                if pool:
+                    wait(lambda: pool_ready(hub) >= pool, 180, "pool refill", interval=0.1)
+                seconds, room = one_match(hub, a, b)
+                times.append(seconds)
+                if pool and i == 0:
+                    memory = room_memory(room, a, hub)
+                end(a, room)
+                print(f"  {'warm' if pool else 'cold'} match {i + 1}: {seconds:.3f}s", flush=True)
+            return {"pool": pool, "times": times, "memory_mib": memory}
+        finally:
+            hub.stop()
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--matches", type=int, default=20)
+    args = parser.parse_args()
+    warm = measure(2, args.matches)
+    cold = measure(0, args.matches)
+    rows = []
+    for name, data in (("warm pool", warm), ("cold spawn", cold)):
+        rows.append(
+            {
+                "mode": name,
+                "matches": len(data["times"]),
+                "p50_s": statistics.median(data["times"]),
+                "p95_s": pct(data["times"], 0.95),
+                "max_s": max(data["times"]),
+            }
+        )
+    ratio = rows[0]["p95_s"] / rows[1]["p50_s"]
+    print(f"\n{'mode':<12} {'matches':>7} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
+    for r in rows:
+        print(
+            f"{r['mode']:<12} {r['matches']:>7} {r['p50_s']:>8.3f} {r['p95_s']:>8.3f} "
+            f"{r['max_s']:>8.3f}"
+        )
+    print(f"\nwarm p95 / cold p50 = {ratio:.3f}  (goal <= 0.25; warm p95 goal <= 1 s)")
+    print(f"memory per idle room (server + kernel, USS): {warm['memory_mib']:.0f} MiB")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "rows": rows,
+        "warm_p95_over_cold_p50": ratio,
+        "memory_per_idle_room_mib": warm["memory_mib"],
+        "raw": {"warm": warm["times"], "cold": cold["times"]},
+    }
+    (RESULTS / "rooms.json").write_text(json.dumps(out, indent=2))
+    print(f"wrote {RESULTS / 'rooms.json'}")
+
+
+if __name__ == "__main__":
+    main()
