@@ -55,7 +55,7 @@ def generate(n, rng):
     return [[rng.randint(0, 10**9) for _ in range(n)], -1]
 """
 HIDDEN = [
-    {"name": f"hidden {i}", "args": [[i, 10 + i, 20 + i, 7], 17 + 2 * i], "expected": [0, 2]}
+    {"name": f"hidden {i}", "args": [[i, 10 + i, 20 + i, 7], 20 + 2 * i], "expected": [0, 2]}
     for i in range(8)
 ]
 COMPLEXITY = {"sizes": [1000, 2000, 4000, 8000], "expected": "O(n)", "repeats": 3}

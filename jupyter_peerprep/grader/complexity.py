@@ -2,9 +2,14 @@
 
 Each candidate class f is fitted as ``t = c * f(n)`` by least squares in log space: the
 residuals ``log t_i - log f(n_i)`` of the right class are a constant (``log c``) up to noise,
-so the class whose residuals spread least fits best. The confidence is the best class's share
-of Gaussian likelihoods ``exp(-err^2 / 2 s^2)`` with ``s`` the best error (at least the noise
-floor): 1.0 when every other class fits clearly worse, about 1/k when k classes fit as well.
+so the class whose residuals spread least fits best. With four or more sizes the point that
+fits a class worst is left out of that class's error, so one measurement disturbed by another
+process cannot decide the class. Among classes that fit within the noise floor of the best, the
+simplest wins (a linear function on a busy machine often looks a little superlinear).
+
+The confidence is the chosen class's share of Gaussian likelihoods ``exp(-err^2 / 2 s^2)``
+with ``s`` the best error (at least the noise floor): 1.0 when every other class fits clearly
+worse, about 1/k when k classes fit as well.
 """
 
 from __future__ import annotations
@@ -27,13 +32,23 @@ NOISE_FLOOR = 0.05  # log-space RMS of repeated timings on a quiet machine (abou
 TIME_FLOOR = 1e-7  # seconds; shorter measurements are clock noise
 
 
+def _rms_spread(residuals: list[float]) -> float:
+    mean = sum(residuals) / len(residuals)
+    return math.sqrt(sum((r - mean) ** 2 for r in residuals) / len(residuals))
+
+
 def fit_errors(points: list[tuple[float, float]]) -> dict[str, float]:
     """RMS of the log-space residuals of every model (lower is better)."""
     errors: dict[str, float] = {}
     for name, log_f in MODELS.items():
         residuals = [math.log(max(t, TIME_FLOOR)) - log_f(n) for n, t in points]
-        mean = sum(residuals) / len(residuals)
-        errors[name] = math.sqrt(sum((r - mean) ** 2 for r in residuals) / len(residuals))
+        error = _rms_spread(residuals)
+        if len(residuals) >= 4:
+            # Leave out the one point this model fits worst (robust to a single outlier).
+            error = min(
+                _rms_spread(residuals[:i] + residuals[i + 1 :]) for i in range(len(residuals))
+            )
+        errors[name] = error
     return errors
 
 
@@ -43,8 +58,10 @@ def estimate(points: list[tuple[float, float]]) -> tuple[str | None, float, dict
     if len(sizes) < 3 or any(n < 1 for n in sizes):
         return None, 0.0, {}
     errors = fit_errors(points)
-    best = min(errors, key=lambda name: errors[name])
-    scale = max(errors[best], NOISE_FLOOR)
+    lowest = min(errors.values())
+    # MODELS is ordered from simplest to most complex: take the first within the noise.
+    best = next(name for name in MODELS if errors[name] <= lowest + NOISE_FLOOR)
+    scale = max(lowest, NOISE_FLOOR)
     weights = {name: math.exp(-(e**2) / (2 * scale**2)) for name, e in errors.items()}
     confidence = weights[best] / sum(weights.values())
     return best, confidence, errors

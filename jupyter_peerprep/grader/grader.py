@@ -459,6 +459,7 @@ class Grader(LoggingConfigurable):
             "repeats": repeats,
             "seed": 12345,
             "min_time": self.complexity_min_time,
+            "min_loops": 3,
             "max_loops": 1000,
         }
         try:

@@ -190,7 +190,8 @@ def case_body(job, payload):
                 total += elapsed
                 best = elapsed if best is None else min(best, elapsed)
                 loops += 1
-                if total >= payload["min_time"] or loops >= payload["max_loops"]:
+                enough = total >= payload["min_time"] and loops >= payload.get("min_loops", 1)
+                if enough or loops >= payload["max_loops"]:
                     break
             rounds.append(best)
         return {"status": "ok", "rounds": rounds}
@@ -399,7 +400,8 @@ def run_complexity(job):
             "kind": "time",
             "args": args,
             "repeats": job.get("repeats", 3),
-            "min_time": job.get("min_time", 0.002),
+            "min_time": job.get("min_time", 0.005),
+            "min_loops": job.get("min_loops", 3),
             "max_loops": job.get("max_loops", 1000),
         }
         record = run_child(job, payload, limits)

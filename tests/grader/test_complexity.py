@@ -1,0 +1,116 @@
+"""Measured complexity: the fit on synthetic points, and real measurements in the sandbox."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from jupyter_peerprep.grader import complexity
+from jupyter_peerprep.grader.reports import ComplexityReport
+
+SIZES = [1000, 2000, 4000, 8000]
+
+SHAPES = {
+    "O(1)": lambda n: 1.0,
+    "O(log n)": lambda n: math.log(n),
+    "O(n)": lambda n: n,
+    "O(n log n)": lambda n: n * math.log(n),
+    "O(n^2)": lambda n: n * n,
+    "O(n^3)": lambda n: n**3,
+}
+
+
+@pytest.mark.parametrize("expected", list(SHAPES))
+def test_fit_recovers_the_class_of_clean_points(expected):
+    points = [(n, 1e-7 * SHAPES[expected](n)) for n in SIZES]
+    best, confidence, _ = complexity.estimate(points)
+    assert best == expected
+    assert 0 < confidence <= 1
+
+
+def test_exponential_growth_on_small_sizes():
+    points = [(n, 1e-6 * 2**n) for n in (10, 12, 14, 16)]
+    assert complexity.estimate(points)[0] == "O(2^n)"
+
+
+@pytest.mark.parametrize("expected", ["O(n)", "O(n^2)"])
+def test_fit_survives_noise_and_one_disturbed_point(expected):
+    rng = random.Random(3)
+    points = [(n, 1e-7 * SHAPES[expected](n) * rng.uniform(0.95, 1.05)) for n in SIZES]
+    points[2] = (points[2][0], points[2][1] * 3)  # another process got the CPU
+    assert complexity.estimate(points)[0] == expected
+
+
+def test_clear_fits_are_confident_and_ambiguous_ones_are_not():
+    clear = complexity.estimate([(n, 1e-8 * n * n) for n in SIZES])[1]
+    flat = complexity.estimate([(n, 1e-6) for n in (1000, 1001, 1002)])[1]
+    assert clear > 0.9
+    assert flat < clear
+
+
+def test_too_few_points_give_no_estimate():
+    assert complexity.estimate([(1000, 1.0), (2000, 2.0)]) == (None, 0.0, {})
+
+
+@pytest.mark.parametrize(
+    ("estimate", "expected", "matches"),
+    [("O(n log n)", "O(N log N)", True), ("O(n)", "O(n log n)", False), (None, "O(n)", False)],
+)
+def test_matches_compares_normalised_names(estimate, expected, matches):
+    assert ComplexityReport(estimate, 0.9, expected).matches is matches
+
+
+LINEAR = "def f(xs):\n    total = 0\n    for x in xs:\n        total += x\n    return total\n"
+QUADRATIC = (
+    "def f(xs):\n    total = 0\n    for x in xs:\n        for y in xs:\n"
+    "            total += x ^ y\n    return total\n"
+)
+GENERATOR = "def generate(n, rng):\n    return [[rng.randint(0, 1000) for _ in range(n)]]\n"
+
+
+@pytest.mark.slow
+async def test_linear_and_quadratic_solutions_are_told_apart(peerprep_grader):
+    grader = peerprep_grader()
+    sizes = [200, 400, 800, 1600]
+    quadratic = await grader.measure_complexity(
+        source=QUADRATIC, entry_point="f", generator=GENERATOR, sizes=sizes, expected="O(n)"
+    )
+    assert quadratic.estimate in ("O(n^2)", "O(n^3)"), quadratic.to_json()
+    assert quadratic.matches is False
+    linear = await grader.measure_complexity(
+        source=LINEAR, entry_point="f", generator=GENERATOR, sizes=sizes, expected="O(n)"
+    )
+    assert linear.estimate in ("O(n)", "O(n log n)", "O(log n)"), linear.to_json()
+    report = linear.to_json()
+    assert [p["n"] for p in report["points"]] == sizes
+    assert all(p["seconds"] > 0 for p in report["points"])
+    # The quadratic one is much slower at the largest size: the chart shows it.
+    assert quadratic.points[-1]["seconds"] > 10 * linear.points[-1]["seconds"]
+
+
+async def test_a_solution_too_slow_for_the_sizes_stops_with_a_message(peerprep_grader):
+    grader = peerprep_grader()
+    report = await grader.measure_complexity(
+        source="import time\ndef f(xs):\n    time.sleep(len(xs) / 1000)\n",
+        entry_point="f",
+        generator=GENERATOR,
+        sizes=[10, 100, 5000, 10000],
+        expected="O(n)",
+        limits={"time_s": 1},
+    )
+    assert report.estimate is None
+    assert "Stopped at n=5000: time limit" in report.message
+    assert [p["n"] for p in report.points] == [10, 100]
+
+
+async def test_a_broken_generator_is_reported_not_raised(peerprep_grader):
+    report = await peerprep_grader().measure_complexity(
+        source=LINEAR,
+        entry_point="f",
+        generator="def generate(n, rng):\n    raise RuntimeError('bug')\n",
+        sizes=SIZES,
+        expected="O(n)",
+    )
+    assert report.estimate is None and "generator failed" in report.message
