@@ -18,7 +18,7 @@
 #                           that keep tokens), `openssl rand -hex 32`
 #   PEERPREP_PROXY_API_URL  the proxy's REST API when it runs in its own container
 #                           (e.g. http://proxy:8001); the hub then does not start a proxy
-#   PEERPREP_PUBLIC_URL     the URL students open, e.g. https://peerprep.example.edu
+#   PEERPREP_EXTERNAL_URL     the URL students open, e.g. https://peerprep.example.edu
 #   PEERPREP_SUBDOMAIN_HOST optional: serve each user's server on its own subdomain
 #                           (https://peerprep.example.edu with a wildcard DNS entry and TLS
 #                           certificate for *.peerprep.example.edu); isolates servers' origins
@@ -70,8 +70,8 @@ if os.environ.get("PEERPREP_PRODUCTION", "") == "1":
         # The proxy keeps its routes; the hub must not delete them when it restarts.
         c.JupyterHub.cleanup_proxy = False
 
-    if os.environ.get("PEERPREP_PUBLIC_URL"):
-        c.JupyterHub.public_url = os.environ["PEERPREP_PUBLIC_URL"]
+    if os.environ.get("PEERPREP_EXTERNAL_URL"):
+        c.JupyterHub.public_url = os.environ["PEERPREP_EXTERNAL_URL"]
     if os.environ.get("PEERPREP_SUBDOMAIN_HOST"):
         c.JupyterHub.subdomain_host = os.environ["PEERPREP_SUBDOMAIN_HOST"]
 
@@ -81,7 +81,7 @@ if os.environ.get("PEERPREP_PRODUCTION", "") == "1":
         c.JupyterHub.ssl_cert = os.environ["PEERPREP_SSL_CERT"]
         c.JupyterHub.ssl_key = _require("PEERPREP_SSL_KEY", "the key of PEERPREP_SSL_CERT")
     # Behind TLS the hub's cookies must not travel over plain HTTP.
-    if os.environ.get("PEERPREP_PUBLIC_URL", "").startswith("https://") or os.environ.get(
+    if os.environ.get("PEERPREP_EXTERNAL_URL", "").startswith("https://") or os.environ.get(
         "PEERPREP_SSL_CERT"
     ):
         c.JupyterHub.tornado_settings = {

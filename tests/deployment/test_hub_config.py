@@ -202,7 +202,7 @@ def test_production_uses_postgres_and_external_proxy(tmp_path):
         "PEERPREP_TIER": "docker",
         "PEERPREP_PROXY_API_URL": "http://proxy:8001",
         "CONFIGPROXY_AUTH_TOKEN": "x" * 64,
-        "PEERPREP_PUBLIC_URL": "https://peerprep.example.edu",
+        "PEERPREP_EXTERNAL_URL": "https://peerprep.example.edu",
         "PEERPREP_SUBDOMAIN_HOST": "https://peerprep.example.edu",
     }
     out = resolved(HUB_CONFIG / "jupyterhub_config.py", env, tmp_path)
