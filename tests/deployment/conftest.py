@@ -1,0 +1,150 @@
+"""Fixtures of the container tier: a real engine, the images, and a hub with DockerSpawner.
+
+``docker_hub`` is the hook for later container tests (pair rooms, say): a JupyterHub from
+hub_config/ with ``PEERPREP_TIER=docker`` (50-docker.py), running on this machine from .venv
+with the Node proxy, spawning servers as containers of the single-user image on an internal
+network of their own. Sign users up with ``jupyter_peerprep.testing.hubclient.HubUser``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_peerprep.launch import LocalHub
+from jupyter_peerprep.pytest_plugin import find_free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SINGLEUSER_IMAGE = "localhost/peerprep-singleuser:latest"
+HUB_IMAGE = "localhost/peerprep-hub:latest"
+# Small enough to show the limit is ours, large enough for JupyterLab (about 135 MB idle).
+TEST_MEM_LIMIT_MB = 384
+
+
+@pytest.fixture(scope="session")
+def docker_mem_limit_mb() -> int:
+    """The memory limit (MiB) the docker_hub gives each server."""
+    return TEST_MEM_LIMIT_MB
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> str:
+    """DOCKER_HOST of the engine brought up by the project's own script."""
+    up = subprocess.run(
+        ["bash", str(ROOT / "docker" / "engine-up.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert up.returncode == 0, f"docker/engine-up.sh failed:\n{up.stderr}"
+    return up.stdout.strip().splitlines()[-1].split("=", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def docker_client(docker_host: str) -> Iterator[Any]:
+    import docker
+
+    client = docker.DockerClient(base_url=docker_host, timeout=120)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def app_images(docker_host: str) -> dict[str, str]:
+    """The hub and single-user images, built by docker/build-images.sh (reused if unchanged)."""
+    build = subprocess.run(
+        ["bash", str(ROOT / "docker" / "build-images.sh"), "hub", "singleuser"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "DOCKER_HOST": docker_host},
+    )
+    assert build.returncode == 0, f"docker/build-images.sh failed:\n{build.stderr[-4000:]}"
+    return {"hub": HUB_IMAGE, "singleuser": SINGLEUSER_IMAGE}
+
+
+@dataclass
+class RoomsNetwork:
+    name: str
+    gateway: str
+    subnet: str
+
+
+@pytest.fixture(scope="session")
+def rooms_network(docker_client: Any, app_images: dict[str, str]) -> Iterator[RoomsNetwork]:
+    """An internal network (no route out) for the test's servers; removed afterwards.
+
+    podman (netavark) gives the host its address on a network only while a container is
+    attached, and the hub must listen on that address before any server starts: a small
+    anchor container keeps the network up for the session. (In docker/compose.yaml the hub is
+    itself a container on the network, so it needs no anchor.)
+    """
+    name = f"peerprep-test-{uuid.uuid4().hex[:8]}"
+    network = docker_client.networks.create(name, driver="bridge", internal=True)
+    docker_client.containers.run(
+        app_images["singleuser"],
+        ["sleep", "infinity"],
+        name=f"{name}-anchor",
+        network=name,
+        detach=True,
+        remove=True,
+        mem_limit="16m",
+    )
+    network.reload()
+    ipam = network.attrs.get("IPAM", {}).get("Config") or [{}]
+    gateway, subnet = ipam[0].get("Gateway", ""), ipam[0].get("Subnet", "")
+    assert gateway, f"network {name} has no gateway: {network.attrs}"
+    try:
+        yield RoomsNetwork(name, gateway, subnet)
+    finally:
+        for container in docker_client.containers.list(all=True, filters={"network": name}):
+            container.remove(force=True)
+        network.remove()
+
+
+@pytest.fixture(scope="session")
+def docker_hub(
+    tmp_path_factory: pytest.TempPathFactory,
+    docker_host: str,
+    app_images: dict[str, str],
+    rooms_network: RoomsNetwork,
+) -> Iterator[LocalHub]:
+    """A real hub with DockerSpawner (50-docker.py), reachable at the network's gateway.
+
+    The hub runs on this machine; its API and the proxy listen on the host's address on the
+    internal network, which is the one address the containers can reach.
+    """
+    state = tmp_path_factory.mktemp("docker-hub")
+    port = find_free_port()
+    hub = LocalHub(
+        state,
+        ip=rooms_network.gateway,
+        port=port,
+        hub_port=find_free_port(),
+        proxy_api_port=find_free_port(),
+        service_port=find_free_port(),
+        extra_env={
+            "PEERPREP_TIER": "docker",
+            "DOCKER_HOST": docker_host,
+            "PEERPREP_SINGLEUSER_IMAGE": app_images["singleuser"],
+            "PEERPREP_DOCKER_NETWORK": rooms_network.name,
+            "PEERPREP_HUB_CONNECT_HOST": rooms_network.gateway,
+            "PEERPREP_HUB_BIND_IP": rooms_network.gateway,
+            "PEERPREP_PUBLIC_URL": f"http://{rooms_network.gateway}:{port}",
+            "PEERPREP_MEM_LIMIT": f"{TEST_MEM_LIMIT_MB}M",
+            # Homes stay in the container: nothing to clean up after the test.
+            "PEERPREP_HOME_VOLUMES": "0",
+        },
+    )
+    hub.start(timeout=180)
+    try:
+        yield hub
+    finally:
+        hub.stop(timeout=60)

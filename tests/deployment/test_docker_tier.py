@@ -1,0 +1,207 @@
+"""The one-host tier for real: a hub with DockerSpawner on podman behind the Docker API.
+
+A student signs up through the hub's forms and starts a server; it must run as a container of
+the single-user image, under the configured memory limit, as an unprivileged user, reach the
+hub and the PeerPrep service, reach nothing outside its network, and be removed when stopped.
+
+Pair rooms in containers (two students, one shared notebook) build on the ``docker_hub``
+fixture in conftest.py once rooms exist.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_peerprep.testing.hubclient import HubUser
+
+# The first run builds the images (minutes); later runs reuse them.
+pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(1800)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Run inside the container: try each (host, port) and report how it went and how fast.
+CONNECT_PROBE = r"""
+import json, socket, sys, time
+out = {}
+for target in json.loads(sys.argv[1]):
+    host, port = target
+    start = time.monotonic()
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+        result = "connected"
+    except OSError as e:
+        result = f"{type(e).__name__}: {e}"
+    out[f"{host}:{port}"] = {"result": result, "seconds": round(time.monotonic() - start, 3)}
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture
+def host_listener() -> Iterator[int]:
+    """A TCP port listening on all of this machine's addresses (what a room must not reach)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("0.0.0.0", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                conn.close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        server.close()
+
+
+def container_of(docker_client: Any, username: str) -> Any:
+    return docker_client.containers.get(f"peerprep-{username}")
+
+
+def exec_json(container: Any, *cmd: str) -> Any:
+    code, output = container.exec_run(list(cmd), demux=False)
+    text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
+    assert code == 0, f"{cmd[:2]} failed in the container ({code}): {text[-2000:]}"
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def test_hub_image_loads_the_docker_and_production_config(docker_client, app_images):
+    """The hub image carries the package and a hub configuration that loads for its tier."""
+    check = (
+        "import jupyter_peerprep, dockerspawner, nativeauthenticator;"
+        "from jupyterhub.app import JupyterHub;"
+        "app = JupyterHub();"
+        "app.load_config_file("
+        "'/opt/peerprep/share/jupyter_peerprep/hub_config/jupyterhub_config.py');"
+        "print(app.config.JupyterHub.spawner_class, app.config.JupyterHub.db_url)"
+    )
+    output = docker_client.containers.run(
+        app_images["hub"],
+        ["python3", "-c", check],
+        environment={
+            "PEERPREP_PRODUCTION": "1",
+            "PEERPREP_HUB_DB_URL": "postgresql+psycopg://hub:pw@db/jupyterhub",
+            "PEERPREP_DB_URL": "postgresql+psycopg://peerprep:pw@db/peerprep",
+        },
+        network_mode="none",
+        remove=True,
+    ).decode()
+    assert output.split() == ["docker", "postgresql+psycopg://hub:pw@db/jupyterhub"]
+
+
+def test_student_server_runs_in_a_limited_isolated_container(
+    docker_hub, docker_client, rooms_network, host_listener, docker_mem_limit_mb
+):
+    name = f"dock{uuid.uuid4().hex[:6]}"
+    student = HubUser(docker_hub.url, name)
+    student.signup()
+    student.login()
+    student.start_server(timeout=180)
+
+    container = container_of(docker_client, name)
+    container.reload()
+    assert container.status == "running"
+    assert container.image.tags and container.image.tags[0].endswith("peerprep-singleuser:latest")
+
+    # The configured memory limit, as the engine reports it and as the kernel enforces it.
+    limit = docker_mem_limit_mb * 1024 * 1024
+    assert container.attrs["HostConfig"]["Memory"] == limit
+    inside = exec_json(
+        container,
+        "python3",
+        "-c",
+        "import json, os;"
+        "paths = ['/sys/fs/cgroup/memory/memory.limit_in_bytes', '/sys/fs/cgroup/memory.max'];"
+        "value = next(open(p).read().strip() for p in paths if os.path.exists(p));"
+        "print(json.dumps({'limit': value, 'uid': os.getuid()}))",
+    )
+    assert int(inside["limit"]) == limit
+    assert inside["uid"] == 1000  # jovyan, not root
+
+    # The server works for its student, and its relay reaches the PeerPrep service.
+    lab = student.server("GET", "lab")
+    assert lab.status_code == 200 and "jupyter-peerprep" in lab.text
+    me = student.peerprep("GET", "me")
+    assert me.status_code == 200, me.text
+    assert me.json()["name"] == name
+
+    # From inside: the hub API answers; nothing else does.
+    hub_port = int(docker_hub.env["PEERPREP_HUB_PORT"])
+    api = exec_json(
+        container,
+        "python3",
+        "-c",
+        "import json, os, urllib.request;"
+        "r = urllib.request.urlopen(os.environ['JUPYTERHUB_API_URL'] + '/', timeout=10);"
+        "print(json.dumps({'status': r.status, 'url': os.environ['JUPYTERHUB_API_URL'],"
+        " 'body': json.loads(r.read())}))",
+    )
+    assert api["status"] == 200 and "version" in api["body"]
+    assert f"{rooms_network.gateway}:{hub_port}" in api["url"]
+
+    targets = [
+        [rooms_network.gateway, hub_port],  # the hub: reachable
+        ["10.88.0.1", host_listener],  # this machine on the engine's default network
+        ["192.0.2.1", 80],  # TEST-NET-1: "the internet"
+        ["192.0.2.1", 443],
+    ]
+    probe = exec_json(container, "python3", "-c", CONNECT_PROBE, json.dumps(targets))
+    assert probe[f"{rooms_network.gateway}:{hub_port}"]["result"] == "connected"
+    for host, port in targets[1:]:
+        outcome = probe[f"{host}:{port}"]
+        assert outcome["result"] != "connected", f"a room reached {host}:{port}"
+        # No route at all: refused at once, not a timeout that merely looks like isolation.
+        assert "unreachable" in outcome["result"].lower(), outcome
+        assert outcome["seconds"] < 2.0, outcome
+
+    # Stopping the server removes its container.
+    response = student.hub_api("DELETE", f"users/{name}/server")
+    assert response.status_code in (202, 204), response.text
+    deadline = time.monotonic() + 90
+    import docker.errors
+
+    while time.monotonic() < deadline:
+        try:
+            container_of(docker_client, name)
+        except docker.errors.NotFound:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"container peerprep-{name} still exists 90 s after the server stopped")
+    model = student.hub_api("GET", f"users/{name}").json()
+    assert model["servers"] == {}
+
+
+def test_build_script_reuses_unchanged_images(docker_host, app_images):
+    """A second build with unchanged inputs rebuilds nothing (and says so quickly)."""
+    start = time.monotonic()
+    again = subprocess.run(
+        ["bash", str(ROOT / "docker" / "build-images.sh"), "hub", "singleuser"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    elapsed = time.monotonic() - start
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "building localhost/peerprep-" not in again.stderr, again.stderr[-2000:]
+    print(f"warm build-images.sh hub singleuser: {elapsed:.1f}s")
