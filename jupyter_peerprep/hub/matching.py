@@ -263,6 +263,7 @@ class InMemoryEngine:
         self.state: dict[str, str] = {}
         self.partner: dict[str, str] = {}
         self.history: list[tuple[str, str, float]] = []
+        self.levels: dict[str, int] = {}
 
     def enqueue(self, t: Waiting, now: float) -> tuple[str, str] | None:
         if t.username in self.by_user or t.id in self.state:
@@ -285,7 +286,15 @@ class InMemoryEngine:
         return True
 
     def tick(self, now: float) -> Plan:
-        decided = plan(list(self.waiting.values()), now, self.policy)
+        # Like Matchmaker: only tickets whose level changed look for partners; every other
+        # pair was already ruled out at the current levels (on enqueue or an earlier tick).
+        drivers = set()
+        for t in self.waiting.values():
+            level = relax_level(now - t.created, self.policy)
+            if level != self.levels.get(t.id, EXACT):
+                drivers.add(t.id)
+                self.levels[t.id] = level
+        decided = plan(list(self.waiting.values()), now, self.policy, drivers=drivers)
         for t in decided.timed_out:
             self.waiting.pop(t.id)
             del self.by_user[t.username]
@@ -687,6 +696,10 @@ class Matchmaker(LoggingConfigurable):
                 s.add(ticket)
                 s.flush()
                 ticket_id = ticket.id
+                # Match in the same transaction: one commit per enqueue, and the ticket is
+                # never visible to others as waiting if a partner was already there.
+                room_id, skipped, notify = self._match_locked(s, ticket, now)
+                result = self.ticket_json(s, ticket, now)
         except IntegrityError:
             # A concurrent request of the same student won the race: answer as it would.
             with db.transaction(self.session_factory) as s:
@@ -701,8 +714,17 @@ class Matchmaker(LoggingConfigurable):
             describe(request.difficulty, request.topics),
             language,
         )
-        _, ticket_json = await self.try_match(ticket_id)
-        return ticket_json or self.get(username, ticket_id), True
+        self.notifier.notify(notify)
+        if skipped:
+            _, retried = await self.try_match(ticket_id)
+            result = retried or result
+        elif room_id is None and self.is_postgres:
+            # Another process may have been inserting a compatible ticket at this moment,
+            # invisible to us until it commits; its own matcher then sees ours. To be sure
+            # neither side missed the other, look once more right after our commit.
+            _, retried = await self.try_match(ticket_id, attempts=1)
+            result = retried or result
+        return result, True
 
     def _existing(
         self, s: Session, username: str, key: str, now: datetime
@@ -805,40 +827,48 @@ class Matchmaker(LoggingConfigurable):
                 or relax_level(now_s - _ts(me.created), self.policy) >= TIMED_OUT
             ):
                 return None, False, self.ticket_json(s, me, now)
-            base = select(Ticket).where(
-                Ticket.state == TicketState.waiting.value,
-                Ticket.language == me.language,
-                Ticket.id != me.id,
-                Ticket.username != me.username,
-                Ticket.lease_expires >= now,
-            )
-            candidates = s.scalars(
-                base.order_by(Ticket.created)
-                .limit(self.max_candidates)
-                .with_for_update(skip_locked=True)
-            ).all()
-            waiting = self._as_waiting(s, [me, *candidates])
-            recent = self._recent_pairs(s, [t.username for t in (me, *candidates)], now)
-            chosen = choose_partner(
-                waiting[me.id],
-                [waiting[c.id] for c in candidates],
-                now_s,
-                self.policy,
-                lambda a, b: frozenset((a, b)) in recent,
-            )
-            if chosen is None:
-                skipped = False
-                if self.is_postgres and len(candidates) < self.max_candidates:
-                    total = s.scalar(select(func.count()).select_from(base.subquery()))
-                    skipped = bool(total and total > len(candidates))
-                return None, skipped, self.ticket_json(s, me, now)
-            other = next(c for c in candidates if c.id == chosen[0].id)
-            room_id = self._create_room(s, me, other, chosen[1], now)
-            if room_id is not None:
-                notify = [me.id, other.id]
+            room_id, skipped, notify = self._match_locked(s, me, now)
             result = self.ticket_json(s, me, now)
         self.notifier.notify(notify)
-        return room_id, False, result
+        return room_id, skipped, result
+
+    def _match_locked(
+        self, s: Session, me: Ticket, now: datetime
+    ) -> tuple[str | None, bool, list[str]]:
+        """Pair ``me`` (waiting, row locked or just inserted by ``s``) with the best partner
+        among the waiting tickets no other transaction holds. Returns (room id or None,
+        whether locked candidates were skipped, tickets to notify after commit)."""
+        now_s = _ts(now)
+        base = select(Ticket).where(
+            Ticket.state == TicketState.waiting.value,
+            Ticket.language == me.language,
+            Ticket.id != me.id,
+            Ticket.username != me.username,
+            Ticket.lease_expires >= now,
+        )
+        candidates = s.scalars(
+            base.order_by(Ticket.created)
+            .limit(self.max_candidates)
+            .with_for_update(skip_locked=True)
+        ).all()
+        waiting = self._as_waiting(s, [me, *candidates])
+        recent = self._recent_pairs(s, [t.username for t in (me, *candidates)], now)
+        chosen = choose_partner(
+            waiting[me.id],
+            [waiting[c.id] for c in candidates],
+            now_s,
+            self.policy,
+            lambda a, b: frozenset((a, b)) in recent,
+        )
+        if chosen is None:
+            skipped = False
+            if self.is_postgres and len(candidates) < self.max_candidates:
+                total = s.scalar(select(func.count()).select_from(base.subquery()))
+                skipped = bool(total and total > len(candidates))
+            return None, skipped, []
+        other = next(c for c in candidates if c.id == chosen[0].id)
+        room_id = self._create_room(s, me, other, chosen[1], now)
+        return room_id, False, [me.id, other.id] if room_id is not None else []
 
     async def tick(self) -> dict[str, int]:
         """One pass: expire leases, time out, relax, and pair everyone who fits."""

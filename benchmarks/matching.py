@@ -1,0 +1,353 @@
+"""Matching benchmark: throughput, latency to the matched event, CPU per match; and the
+one-million-operation run of the in-memory engine model.
+
+    .venv/bin/python benchmarks/matching.py [--rate 1000] [--seconds 3] [--ops 1000000]
+                                            [--no-postgres]
+
+Measured in one run, on this machine, so the ratios compare like with like:
+
+- ``bare commit``: one INSERT + COMMIT of a one-row transaction on the same database (the
+  baseline unit of database work);
+- simulated students enqueue through ``Matchmaker.enqueue`` (the code behind POST /api/match,
+  without HTTP) on a fixed schedule at ``--rate`` per second (and at a tenth of it, to see the
+  latency without queueing), each a new student with a realistic spread of categories
+  (difficulty 5:4:1 easy:medium:hard, 1-3 of 6 popular topics);
+- latency: from the start of the second compatible enqueue to the moment the matched event
+  is emitted (the notifier that wakes the first student's event stream), p50 / p99;
+- matches per second (achieved), enqueues per second (achieved), CPU (process time) per
+  match, and each enqueue as a multiple of a bare commit;
+- the in-memory engine model (``InMemoryEngine``, the same pure core) under ``--ops`` random
+  operations (enqueue 55 %, cancel 10 %, wait + tick 35 %), checked for double matches.
+
+Goal (issue 5): p99 <= 10 ms at 1,000 enqueues/s; zero double matches in 1,000,000 operations.
+Prints a table and writes ``benchmarks/results/matching.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "matching"))
+
+from matching_support import add_bank  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from jupyter_peerprep.hub import db  # noqa: E402
+from jupyter_peerprep.hub.matching import (  # noqa: E402
+    InMemoryEngine,
+    Matchmaker,
+    MatchRequest,
+    Policy,
+    Waiting,
+)
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PEERPREP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+DIFFICULTY_WEIGHTS = {"easy": 5, "medium": 4, "hard": 1}
+TOPIC_CHOICES = ["arrays", "strings", "hash-maps", "graphs", "trees", "dynamic-programming"]
+
+
+def student(rng: random.Random) -> tuple[str, list[str]]:
+    difficulty = rng.choices(list(DIFFICULTY_WEIGHTS), weights=list(DIFFICULTY_WEIGHTS.values()))
+    return difficulty[0], rng.sample(TOPIC_CHOICES, k=rng.choice([1, 1, 2, 3]))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bare_commit_ms(url: str, n: int = 200) -> float:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, v TEXT)"))
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO bench_bare (id, v) VALUES (:i, 'x')"), {"i": i})
+        times.append(time.perf_counter() - t0)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE bench_bare"))
+    engine.dispose()
+    return statistics.median(times) * 1000
+
+
+async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
+    """Enqueue at ``rate``/s for ``seconds`` against a fresh schema at ``url``."""
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    factory = db.session_factory(engine)
+    add_bank(factory)
+    mm = Matchmaker(
+        session_factory=factory,
+        topic_relax_after=30.0,
+        difficulty_relax_after=75.0,
+        timeout_after=180.0,
+        tick_interval=1.0,
+    )
+    await mm.start()
+    emitted: dict[str, float] = {}
+    notify = mm.notifier.notify
+
+    def recording_notify(ids: Any) -> None:
+        ids = list(ids)
+        now = time.perf_counter()
+        for i in ids:
+            emitted.setdefault(i, now)
+        notify(ids)
+
+    mm.notifier.notify = recording_notify  # type: ignore[method-assign]
+    rng = random.Random(seed)
+    n = int(rate * seconds)
+    started: dict[str, float] = {}
+    latencies: list[float] = []
+    results: list[dict[str, Any]] = []
+    lag: list[float] = []
+
+    async def one(i: int) -> None:
+        difficulty, topics = student(rng)
+        t0 = time.perf_counter()
+        ticket, _ = await mm.enqueue(
+            f"s{seed}-{i}", MatchRequest(difficulty, topics, "python", f"k{i}")
+        )
+        started[ticket["id"]] = t0
+        results.append(ticket)
+
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    tasks = []
+    for i in range(n):
+        due = wall0 + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lag.append(max(0.0, -delay))
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    await mm.stop()
+    matched_on_enqueue = [t for t in results if t["state"] == "matched"]
+    by_room: dict[str, list[str]] = {}
+    for t in results:
+        if t["room"]:
+            by_room.setdefault(t["room"]["id"], []).append(t["id"])
+    for t in matched_on_enqueue:
+        # t is the second compatible enqueue; its partner's matched event is what we time.
+        partner = [x for x in by_room.get(t["room"]["id"], []) if x != t["id"]]
+        if partner and partner[0] in emitted:
+            latencies.append((emitted[partner[0]] - started[t["id"]]) * 1000)
+    with factory() as s:
+        rows = s.execute(text("SELECT username, count(*) FROM room_members GROUP BY username"))
+        double = sum(1 for _, c in rows if c > 1)
+        rooms = s.execute(text("SELECT count(*) FROM rooms")).scalar() or 0
+    engine.dispose()
+    return {
+        "target_rate": rate,
+        "enqueues": n,
+        "achieved_enqueues_per_s": n / wall,
+        "matches": rooms,
+        "matches_per_s": rooms / wall,
+        "p50_ms": pct(latencies, 0.50),
+        "p99_ms": pct(latencies, 0.99),
+        "cpu_ms_per_match": cpu * 1000 / rooms if rooms else float("nan"),
+        "cpu_ms_per_enqueue": cpu * 1000 / n,
+        "schedule_lag_p99_ms": pct(lag, 0.99) * 1000,
+        "double_matches": double,
+    }
+
+
+def postgres_url() -> tuple[str, Any]:
+    name = f"peerprep_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return url, drop
+
+
+def in_memory(ops: int, seed: int = 1) -> dict[str, Any]:
+    """Random operations on the engine model; a double match raises inside the engine."""
+    policy = Policy(topic_relax_after=10, difficulty_relax_after=20, timeout_after=30)
+    engine = InMemoryEngine(policy)
+    rng = random.Random(seed)
+    now = 0.0
+    users = [f"u{i}" for i in range(400)]
+    next_id = 0
+    counts = {"enqueue": 0, "cancel": 0, "tick": 0, "refused": 0}
+    t0 = time.perf_counter()
+    for _ in range(ops):
+        r = rng.random()
+        if r < 0.55:
+            user = rng.choice(users)
+            if user in engine.by_user:
+                counts["refused"] += 1
+                continue
+            next_id += 1
+            difficulty, topics = student(rng)
+            engine.enqueue(
+                Waiting(
+                    id=f"t{next_id}",
+                    username=user,
+                    difficulty=difficulty,
+                    topics=tuple(topics),
+                    language="python",
+                    created=now,
+                    proficiency=rng.choice(["beginner", "intermediate", "advanced"]),
+                ),
+                now,
+            )
+            counts["enqueue"] += 1
+        elif r < 0.65:
+            if engine.waiting:
+                engine.cancel(rng.choice(list(engine.waiting)))
+            counts["cancel"] += 1
+        else:
+            now += rng.uniform(0.0, 0.5)
+            engine.tick(now)
+            counts["tick"] += 1
+    seconds = time.perf_counter() - t0
+    # Independent check of the engine's own guard: every matched ticket in exactly one pair.
+    seen: dict[str, int] = {}
+    for a, b, _ in engine.history:
+        for t in (a, b):
+            seen[t] = seen.get(t, 0) + 1
+    double = sum(1 for c in seen.values() if c > 1)
+    assert all(engine.partner[engine.partner[t]] == t for t in engine.partner)
+    states = list(engine.state.values())
+    return {
+        "ops": ops,
+        "seconds": seconds,
+        "ops_per_s": ops / seconds,
+        "tickets": len(engine.state),
+        "matched_pairs": len(engine.history),
+        "timed_out": states.count("timed_out"),
+        "cancelled": states.count("cancelled"),
+        "double_matches": double,
+        **{f"op_{k}": v for k, v in counts.items()},
+    }
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=1000.0)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--ops", type=int, default=1_000_000)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+
+    results: dict[str, Any] = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_at_start": os.getloadavg(),
+        },
+        "backends": {},
+    }
+    backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    for backend in backends:
+        per: dict[str, Any] = {}
+        for rate in (args.rate / 10, args.rate):
+            if backend == "sqlite":
+                tmp = tempfile.mkdtemp()
+                url, drop = f"sqlite:///{tmp}/bench.sqlite", (lambda: None)
+            else:
+                url, drop = postgres_url()
+            try:
+                if "bare_commit_ms" not in per:
+                    per["bare_commit_ms"] = bare_commit_ms(url)
+                run = await run_rate(url, rate, args.seconds, seed=int(rate))
+                run["enqueue_vs_bare_commit"] = run["cpu_ms_per_enqueue"] / per["bare_commit_ms"]
+                per[f"rate_{int(rate)}"] = run
+            finally:
+                drop()
+        results["backends"][backend] = per
+    results["in_memory"] = in_memory(args.ops)
+
+    rows = [
+        [
+            "backend",
+            "target/s",
+            "achieved/s",
+            "matches/s",
+            "p50 ms",
+            "p99 ms",
+            "CPU ms/match",
+            "enqueue/bare commit",
+            "double",
+        ]
+    ]
+    for backend, per in results["backends"].items():
+        for key, run in per.items():
+            if not key.startswith("rate_"):
+                continue
+            rows.append(
+                [
+                    backend,
+                    f"{run['target_rate']:.0f}",
+                    f"{run['achieved_enqueues_per_s']:.0f}",
+                    f"{run['matches_per_s']:.0f}",
+                    f"{run['p50_ms']:.1f}",
+                    f"{run['p99_ms']:.1f}",
+                    f"{run['cpu_ms_per_match']:.1f}",
+                    f"{run['enqueue_vs_bare_commit']:.1f}x",
+                    str(run["double_matches"]),
+                ]
+            )
+    print(table(rows))
+    mem = results["in_memory"]
+    print(
+        f"\nin-memory engine model: {mem['ops']:,} ops in {mem['seconds']:.1f} s "
+        f"({mem['ops_per_s']:,.0f} ops/s), {mem['matched_pairs']:,} pairs, "
+        f"{mem['timed_out']:,} timed out, {mem['cancelled']:,} cancelled, "
+        f"double matches: {mem['double_matches']}"
+    )
+    print(f"load average at start: {results['machine']['loadavg_at_start']}")
+    out = ROOT / "benchmarks" / "results" / "matching.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
