@@ -286,8 +286,10 @@ def run_child(job, payload, limits):
                 exited = (status, usage)
                 ended = _monotonic()
                 drain_until = ended + 0.2
+    killed_at = None
     if killed or exited is None:
         kill_tree(pid)
+        killed_at = _monotonic()
     for fd in open_fds:
         try:
             os.close(fd)
@@ -295,7 +297,9 @@ def run_child(job, payload, limits):
             pass
     if exited is None:
         _, status, usage = os.wait4(pid, 0)
-        ended = _monotonic()
+        # A killed case ran until we killed it; the kernel's cleanup after that (slow when
+        # the program thrashed memory) is not its running time.
+        ended = killed_at if killed_at is not None else _monotonic()
     else:
         status, usage = exited
     wall = ended - started
