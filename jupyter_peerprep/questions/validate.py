@@ -19,6 +19,7 @@ as a student's Submit. Nothing here executes notebook code in the service proces
 from __future__ import annotations
 
 import ast
+import asyncio
 import copy
 import json
 import time
@@ -72,7 +73,8 @@ def _peerprep_generate(n, seed):
             "generate(n, rng) must return the list of arguments for {entry}(), got a "
             + type(args).__name__
         )
-    if {arity} is not None and len(args) != {arity}:
+    arity = {arity}
+    if arity is not None and len(args) != arity:
         raise TypeError(
             "generate(n, rng) returned %d argument(s) but {entry}() takes {arity}" % len(args)
         )
@@ -149,7 +151,7 @@ def _describe_failure(case: dict[str, Any]) -> str:
         expected = _short(case.get("expected"))
         got = _short(case.get("got"))
         return f"wrong answer: expected {expected}, got {got}"
-    detail = case.get("error") or case.get("stderr") or ""
+    detail = case.get("error") or (case.get("stderr") if reason == "error" else "") or ""
     detail = str(detail).strip().splitlines()[-1] if str(detail).strip() else ""
     return f"{reason}" + (f": {detail}" if detail else "")
 
@@ -164,7 +166,7 @@ async def run_generators(
 ) -> dict[str, Any]:
     """Check ``generate`` at every complexity size and resolve the generated hidden cases.
 
-    One sandbox run does both. Returns a copy of ``spec`` whose generated hidden cases have
+    Returns a copy of ``spec`` whose generated hidden cases have
     literal args (from the generator) and expected values (from the reference solution).
     """
     spec = copy.deepcopy(spec)
@@ -173,27 +175,50 @@ async def run_generators(
     generated = [(i, c) for i, c in enumerate(spec["hidden_tests"]) if "generate" in c]
     if not sizes and not generated:
         return spec
-    cases = [{"name": f"n={n}", "args": ["size", n, n], "expected": True} for n in sizes]
-    cases += [
-        {
-            "name": c["name"],
-            "args": ["resolve", c["generate"]["n"], c["generate"]["seed"]],
-            "expected": None,
-        }
+    # Sizes in one run (generation only); each generated case in a run of its own, so a
+    # large case has the grader's whole per-run budget. The grader bounds the parallelism.
+    # Generating is the author's work, not the student's: it gets the service's time limit,
+    # not the question's (which the solution run below applies to the resolved cases).
+    limits = {k: v for k, v in spec["limits"].items() if k != "time_s"}
+    source = _with_wrapper(spec)
+
+    async def run(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not cases:
+            return []
+        report = await grader.run_cases(
+            source=source,
+            entry_point="_peerprep_task",
+            cases=cases,
+            checker="exact",
+            limits=limits,
+        )
+        return _cases_json(report)
+
+    size_cases = [{"name": f"n={n}", "args": ["size", n, n], "expected": True} for n in sizes]
+    case_runs = [
+        [
+            {
+                "name": c["name"],
+                "args": ["resolve", c["generate"]["n"], c["generate"]["seed"]],
+                "expected": None,
+            }
+        ]
         for _, c in generated
     ]
-    report = await grader.run_cases(
-        source=_with_wrapper(spec),
-        entry_point="_peerprep_task",
-        cases=cases,
-        checker="exact",
-        limits=spec["limits"],
-    )
-    results = _cases_json(report)
+    answers = await asyncio.gather(run(size_cases), *(run(cases) for cases in case_runs))
+    results = answers[0] + [r for answer in answers[1:] for r in answer]
     for n, result in zip(sizes, results, strict=False):
         if not result.get("passed"):
+            hint = ""
+            if result.get("reason") == "time limit":
+                hint = (
+                    f"; generating every size must fit in one grader run "
+                    f"({getattr(grader, 'wall_s', '?')} s, as when a Run measures complexity): "
+                    "use smaller sizes or a faster generator"
+                )
             found.add(
-                f"generate({n}, rng) failed for complexity size {n}: {_describe_failure(result)}",
+                f"generate({n}, rng) failed for complexity size {n}: "
+                f"{_describe_failure(result)}{hint}",
                 cell=_cell(spec, TAG_GENERATOR),
                 tag=TAG_GENERATOR,
                 field="peerprep.complexity.sizes",
@@ -206,7 +231,13 @@ async def run_generators(
             found.add(
                 f"generating this case (generate({case['generate']['n']}, "
                 f"Random({case['generate']['seed']})) then {spec['entry_point']}() on it) "
-                f"failed: {_describe_failure(result)}",
+                f"failed: {_describe_failure(result)}"
+                + (
+                    f" (over the service's {getattr(grader, 'cpu_s', '?')} s per case: "
+                    "make n smaller)"
+                    if result.get("reason") == "time limit"
+                    else ""
+                ),
                 cell=_cell(spec, TAG_HIDDEN),
                 tag=TAG_HIDDEN,
                 field=f"{TAG_HIDDEN}[{index}] {case['name']!r}.generate",
@@ -262,14 +293,19 @@ async def validate_spec(
     public = resolved["public_tests"]
     hidden = resolved["hidden_tests"]
     cases = [_plain(c) for c in public + hidden]
-    report = await grader.run_cases(
-        source=resolved["solution"],
-        entry_point=resolved["entry_point"],
-        cases=cases,
-        checker=resolved["checker"],
-        checker_source=resolved.get("checker_source"),
-        limits=resolved["limits"],
-    )
+    # The solution on everything and the starter on the hidden cases, side by side.
+    common = {
+        "entry_point": resolved["entry_point"],
+        "checker": resolved["checker"],
+        "checker_source": resolved.get("checker_source"),
+        "limits": resolved["limits"],
+    }
+    runs = [grader.run_cases(source=resolved["solution"], cases=cases, **common)]
+    if check_starter:
+        hidden_plain = [_plain(c) for c in hidden]
+        runs.append(grader.run_cases(source=resolved["starter"], cases=hidden_plain, **common))
+    reports = await asyncio.gather(*runs)
+    report = reports[0]
     limit_ms = 1000.0 * float(resolved["limits"]["time_s"])
     slowest: tuple[float, str] = (0.0, "")
     for index, result in enumerate(_cases_json(report)):
@@ -314,23 +350,15 @@ async def validate_spec(
         )
 
     # The starter must not already pass the hidden tests.
-    if check_starter and not found.errors:
-        starter_report = await grader.run_cases(
-            source=resolved["starter"],
-            entry_point=resolved["entry_point"],
-            cases=[_plain(c) for c in hidden],
-            checker=resolved["checker"],
-            checker_source=resolved.get("checker_source"),
-            limits=resolved["limits"],
+    starter_passes = check_starter and all(c.get("passed") for c in _cases_json(reports[1]))
+    if starter_passes and not found.errors:
+        found.add(
+            "the starter passes every hidden test; it must fail at least one, or students "
+            "are handed the answer (make the starter body `pass` or a stub)",
+            cell=_cell(spec, TAG_STARTER),
+            tag=TAG_STARTER,
+            field="source",
         )
-        if all(c.get("passed") for c in _cases_json(starter_report)):
-            found.add(
-                "the starter passes every hidden test; it must fail at least one, or students "
-                "are handed the answer (make the starter body `pass` or a stub)",
-                cell=_cell(spec, TAG_STARTER),
-                tag=TAG_STARTER,
-                field="source",
-            )
 
     measured = None
     if complexity and not found.errors and resolved.get("complexity") and resolved["generator"]:
