@@ -28,7 +28,7 @@
 #                               peerprep-home-<user> that outlives the container
 import os
 
-c = get_config()  # noqa: F821
+c = get_config()
 
 if os.environ.get("PEERPREP_TIER", "") == "docker":
     _connect_host = os.environ.get("PEERPREP_HUB_CONNECT_HOST", "hub")

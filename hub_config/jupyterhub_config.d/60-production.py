@@ -28,7 +28,7 @@
 #   PEERPREP_ACTIVE_SERVER_LIMIT  running servers at most, 0 = no limit (default 0)
 import os
 
-c = get_config()  # noqa: F821
+c = get_config()
 
 
 def _require(name, why):
