@@ -31,10 +31,15 @@ def dialog_text(page) -> tuple[str, str]:
     return header, body
 
 
-def test_instructor_validates_and_publishes_from_file_browser(browser, make_hub, artifacts_dir):
+def test_instructor_validates_and_publishes_from_file_browser(
+    browser, make_hub, artifacts_dir, tmp_path
+):
     from jupyter_peerprep.testing.hubclient import HubUser
 
-    hub = make_hub()
+    # Only what the instructor publishes: the shipped bank stays out of this hub.
+    config = tmp_path / "peerprep_config.py"
+    config.write_text("c.QuestionBank.load_on_start = False\n")
+    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
     admin = HubUser(hub.url, "admin")  # the documented first account: admin and instructor
     admin.signup()
     admin.login()
@@ -77,7 +82,7 @@ def test_instructor_validates_and_publishes_from_file_browser(browser, make_hub,
     student.signup()
     student.login()
     student.start_server()
-    listing = student.peerprep("GET", "questions?q=pair").json()
+    listing = student.peerprep("GET", "questions").json()
     assert [q["id"] for q in listing["questions"]] == ["pair-sum-demo"]
     view = student.peerprep("GET", "questions/pair-sum-demo")
     assert view.status_code == 200
