@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from traitlets import Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
@@ -440,9 +441,10 @@ class Matchmaker(LoggingConfigurable):
 
     tick_interval = Float(
         1.0,
-        help="""Seconds between matching ticks: relaxation, timeouts, lease expiry, a full
-        matching pass, and how often event streams re-read the database (which is how a stream
-        learns about a match made by another service process).""",
+        help="""Seconds between matching ticks (relaxation, timeouts, lease expiry, a matching
+        pass for new and just-relaxed tickets), and how often event streams re-read the
+        database, which is how a stream learns about a match made by another service
+        process.""",
     ).tag(config=True)
 
     full_pass_interval = Float(
@@ -852,13 +854,13 @@ class Matchmaker(LoggingConfigurable):
             .with_for_update(skip_locked=True)
         ).all()
         waiting = self._as_waiting(s, [me, *candidates])
-        recent = self._recent_pairs(s, [t.username for t in (me, *candidates)], now)
+        recent = self._recent_partners(s, me.username, now) if candidates else set()
         chosen = choose_partner(
             waiting[me.id],
             [waiting[c.id] for c in candidates],
             now_s,
             self.policy,
-            lambda a, b: frozenset((a, b)) in recent,
+            lambda a, b: b in recent,
         )
         if chosen is None:
             skipped = False
@@ -1024,6 +1026,21 @@ class Matchmaker(LoggingConfigurable):
             )
         return out
 
+    def _recent_partners(self, s: Session, username: str, now: datetime) -> set[str]:
+        """Who ``username`` was paired with within the rematch cooldown."""
+        if self.rematch_cooldown <= 0:
+            return set()
+        cutoff = now - timedelta(seconds=self.rematch_cooldown)
+        m1, m2 = aliased(RoomMember), aliased(RoomMember)
+        return set(
+            s.scalars(
+                select(m2.username)
+                .join(m1, and_(m1.room_id == m2.room_id, m1.username == username))
+                .join(Room, Room.id == m2.room_id)
+                .where(m2.username != username, Room.created >= cutoff)
+            ).all()
+        )
+
     def _recent_pairs(
         self, s: Session, usernames: Sequence[str], now: datetime
     ) -> set[frozenset[str]]:
@@ -1080,7 +1097,14 @@ class Matchmaker(LoggingConfigurable):
                 s.flush()
                 for t in (a, b):
                     s.add(RoomMember(room_id=room_id, username=t.username, active=True))
-                for t, other in ((a, b), (b, a)):
+                messages = {
+                    t.id: (
+                        f"Matched with {other.username} on {qv.title} "
+                        f"({describe(qv.difficulty, qv.topics)}). {note}"
+                    ).strip()
+                    for t, other in ((a, b), (b, a))
+                }
+                for t in (a, b):
                     claimed = s.execute(
                         update(Ticket)
                         .where(Ticket.id == t.id, Ticket.state == TicketState.waiting.value)
@@ -1088,10 +1112,7 @@ class Matchmaker(LoggingConfigurable):
                             state=TicketState.matched.value,
                             room_id=room_id,
                             updated=now,
-                            message=(
-                                f"Matched with {other.username} on {qv.title} "
-                                f"({describe(qv.difficulty, qv.topics)}). {note}"
-                            ).strip(),
+                            message=messages[t.id],
                         )
                         .execution_options(synchronize_session=False)
                     )
@@ -1102,7 +1123,12 @@ class Matchmaker(LoggingConfigurable):
             self.log.warning("Pair %s + %s not made: %s", a.id, b.id, e)
             return None
         for t in (a, b):
-            s.refresh(t)
+            # The UPDATE above changed the rows; bring the loaded objects up to date without
+            # another round trip (and without marking them dirty).
+            set_committed_value(t, "state", TicketState.matched.value)
+            set_committed_value(t, "room_id", room_id)
+            set_committed_value(t, "updated", now)
+            set_committed_value(t, "message", messages[t.id])
             metrics.observe_match(_ts(now) - _ts(t.created), difficulty=t.difficulty)
         self.log.info(
             "Room %s created: %s + %s on %s v%s (tickets %s, %s)",
