@@ -190,6 +190,30 @@ class PeerPrepService(Application):
     def _default_metrics_token(self) -> str:
         return os.environ.get("PEERPREP_METRICS_TOKEN", "")
 
+    cookie_secret = Unicode(
+        help="""Secret (hex) that signs the service's login cookies. Several replicas behind
+        one address must share it, or a browser logged in by one replica is refused by the
+        next. Defaults to $PEERPREP_COOKIE_SECRET; empty: a random secret per process (fine
+        for a single service process). Generate with `openssl rand -hex 32`.""",
+    ).tag(config=True)
+
+    @default("cookie_secret")
+    def _default_cookie_secret(self) -> str:
+        return os.environ.get("PEERPREP_COOKIE_SECRET", "")
+
+    @validate("cookie_secret")
+    def _validate_cookie_secret(self, proposal: dict[str, Any]) -> str:
+        value: str = proposal["value"].strip()
+        try:
+            if value and len(bytes.fromhex(value)) < 16:
+                raise ValueError("too short")
+        except ValueError:
+            raise TraitError(
+                "PeerPrepService.cookie_secret must be at least 32 hex characters "
+                "(openssl rand -hex 32)."
+            ) from None
+        return value
+
     # Set in initialize()
     engine: Engine
     session_factory: sessionmaker[Session]
@@ -267,7 +291,7 @@ class PeerPrepService(Application):
             handlers,
             peerprep_service=self,
             hub_auth=hub_auth,
-            cookie_secret=os.urandom(32),
+            cookie_secret=bytes.fromhex(self.cookie_secret) or os.urandom(32),
             log_function=self._log_request,
         )
 

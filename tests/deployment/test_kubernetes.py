@@ -137,6 +137,8 @@ def test_service_runs_several_replicas_with_probes_on_health(objects, values):
     token = env["JUPYTERHUB_API_TOKEN"]["valueFrom"]["secretKeyRef"]
     assert token == {"name": "hub", "key": "hub.services.peerprep.apiToken"}
     assert "secretKeyRef" in env["PEERPREP_DB_URL"]["valueFrom"]
+    # Replicas share the cookie secret (PeerPrepService.cookie_secret).
+    assert "secretKeyRef" in env["PEERPREP_COOKIE_SECRET"]["valueFrom"]
     # The Service the hub and the proxy route to is the one values.yaml names.
     service = find(objects, "Service", "peerprep")
     port = service["spec"]["ports"][0]["port"]

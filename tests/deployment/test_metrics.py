@@ -90,7 +90,11 @@ async def test_metrics_report_queue_rooms_and_counters(make_service):
     oldest = found[("peerprep_queue_oldest_wait_seconds", (("difficulty", "hard"),))]
     assert 85 <= oldest <= 200
     assert found[("peerprep_active_rooms", ())] == 2
-    assert found[("peerprep_rooms", (("state", "starting"),))] == 1
+    # Background room work may move the "starting" room on; the gauge follows the database.
+    with service.session_factory() as session:
+        for state in ("starting", "active", "ending"):
+            count = session.query(Room).filter(Room.state == state).count()
+            assert found[("peerprep_rooms", (("state", state),))] == count
     assert found[("peerprep_database_up", ())] == 1
     assert found[("peerprep_runs_total", (("kind", "submit"), ("verdict", "passed")))] >= 2
     count = found[("peerprep_match_latency_seconds_count", (("difficulty", "medium"),))]
@@ -158,3 +162,17 @@ def test_log_style_from_environment_and_rejects_unknown(monkeypatch, capsys):
     with pytest.raises(TraitError, match="log_style"):
         PeerPrepService(log_style="xml")
     PeerPrepService(log_style="text").log.info("restore the shared logger's text formatter")
+
+
+async def test_replicas_sharing_a_cookie_secret_accept_each_others_cookies(make_service):
+    secret = "ab" * 32
+    first, _ = await make_service(cookie_secret=secret)
+    second, _ = await make_service(cookie_secret=secret)
+    other, _ = await make_service()
+    signed = first.tornado_app.settings["cookie_secret"]
+    assert signed == bytes.fromhex(secret) == second.tornado_app.settings["cookie_secret"]
+    assert other.tornado_app.settings["cookie_secret"] != signed
+    with pytest.raises(TraitError, match="at least 32 hex"):
+        PeerPrepService(cookie_secret="abcd")
+    with pytest.raises(TraitError, match="at least 32 hex"):
+        PeerPrepService(cookie_secret="not hex at all")
