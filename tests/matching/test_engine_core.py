@@ -210,3 +210,18 @@ class EngineModel(RuleBasedStateMachine):
 
 EngineModel.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestEngineModel = EngineModel.TestCase
+
+
+def test_matchmaker_settings_out_of_order_fail_naming_them(tmp_path):
+    from traitlets import TraitError
+
+    from jupyter_peerprep.hub import db
+    from jupyter_peerprep.hub.matching import Matchmaker
+
+    engine = db.make_engine(f"sqlite:///{tmp_path}/x.sqlite")
+    factory = db.session_factory(engine)
+    with pytest.raises(TraitError, match="topic_relax_after <= difficulty_relax_after"):
+        Matchmaker(session_factory=factory, topic_relax_after=100, timeout_after=50)
+    with pytest.raises(TraitError, match=r"Matchmaker\.lease_seconds must be > 0"):
+        Matchmaker(session_factory=factory, lease_seconds=0)
+    engine.dispose()
