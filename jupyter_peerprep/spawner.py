@@ -163,4 +163,28 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
                     "bubblewrap (make run does), or set PeerPrepSpawner.bwrap_path."
                 )
             self.shell_cmd = self.sandbox_command(home)
+        if self.is_pair:
+            self._skip_oauth_confirm(True)
         return await super().start()
+
+    async def stop(self, now: bool = False) -> Any:
+        if self.is_pair:
+            self._skip_oauth_confirm(False)
+        return await super().stop(now=now)
+
+    def _skip_oauth_confirm(self, skip: bool) -> None:
+        """Let the two students into a pair server without JupyterHub's "Authorize access" page.
+
+        The hub asks a user to confirm before another user's server learns who they are. A
+        pair server is PeerPrep's own, shared by the service with exactly the matched students,
+        so the question would only puzzle them. The set is the hub's ``oauth_no_confirm_list``
+        (the one services with ``oauth_no_confirm`` are in); this spawner runs in the hub.
+        """
+        no_confirm = getattr(self.user, "settings", {}).get("oauth_no_confirm_list")
+        if not isinstance(no_confirm, set):
+            self.log.warning("No oauth_no_confirm_list: students will see an authorize page")
+            return
+        if skip:
+            no_confirm.add(self.oauth_client_id)
+        else:
+            no_confirm.discard(self.oauth_client_id)
