@@ -243,6 +243,12 @@ def make_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...,
 
     def factory(extra_env: dict[str, str] | None = None, **kwargs: Any) -> LocalHub:
         state = tmp_path_factory.mktemp("hub")
+        extra_env = dict(extra_env or {})
+        if "PEERPREP_SERVICE_CONFIG" not in extra_env:
+            # A hub that needs no questions does not validate the whole shipped bank.
+            config = state / "peerprep_config.py"
+            config.write_text("c.QuestionBank.load_on_start = False\n")
+            extra_env["PEERPREP_SERVICE_CONFIG"] = str(config)
         hub = LocalHub(
             state,
             port=find_free_port(),
