@@ -21,6 +21,7 @@ from jupyter_peerprep.grader import Grader
 from jupyter_peerprep.questions import store
 from jupyter_peerprep.questions.bank import bank_notebooks, default_bank_dir
 from jupyter_peerprep.questions.loader import checksum, load_notebook, load_path
+from jupyter_peerprep.questions.student import LOCAL_CHECK
 from jupyter_peerprep.questions.validate import bank_policy, validate_spec
 
 BANK_DIR = default_bank_dir()
@@ -84,8 +85,16 @@ def secrets_of(spec: dict[str, Any]) -> list[str]:
     secret even if a hidden case repeats it, so it is left out.
     """
     public = spec["public_tests"]
+    # The student notebook's own scaffolding (the local check loop) is no secret either.
     allowed = "\n".join(
-        [spec["prompt"], spec["starter"], json.dumps(public), repr(public), spec["title"]]
+        [
+            spec["prompt"],
+            spec["starter"],
+            json.dumps(public),
+            repr(public),
+            spec["title"],
+            LOCAL_CHECK,
+        ]
     )
     secrets: list[str] = []
     for case in spec["hidden_tests"]:
