@@ -185,7 +185,8 @@ export interface IAttemptResult {
 export interface IAttempt {
   room_id: string;
   question: { id: string; title: string; difficulty: string; topics: string[] };
-  partner: { name: string; display_name: string };
+  partner: { name: string; display_name: string } | null;
+  state?: string;
   started: string | null;
   ended: string | null;
   duration_s: number | null;

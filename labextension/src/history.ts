@@ -31,6 +31,12 @@ export function attemptTopics(attempts: IAttempt[]): string[] {
   return [...topics].sort();
 }
 
+/** The partner's name for lists; "no partner" when the service has none. */
+export function partnerLabel(attempt: Pick<IAttempt, 'partner'>): string {
+  const p = attempt.partner;
+  return p ? p.display_name || p.name : 'no partner';
+}
+
 /** "3/4 passed", "no submit". */
 export function resultLabel(result: IAttemptResult | null): string {
   if (!result) {

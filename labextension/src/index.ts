@@ -17,9 +17,16 @@ import { PeerPrepPanel, PeerPrepRoomPanel } from './panel';
 import { notebookSource } from './notebook';
 import { instructorPlugin } from './instructor';
 
-/** Is this JupyterLab a pair server (the room of a match)? */
+/**
+ * Is this JupyterLab a pair server (the room of a match)? The server's owner is
+ * "hubServerUser" (JupyterHub's singleuser page config); "hubUser" is the visiting student.
+ */
 export function isPairServer(): boolean {
-  return (PageConfig.getOption('hubUser') || '').startsWith('pair-');
+  const owner =
+    PageConfig.getOption('hubServerUser') ||
+    PageConfig.getOption('hubUser') ||
+    '';
+  return owner.startsWith('pair-');
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {

@@ -5,6 +5,7 @@ import {
   filterAttempts,
   notebookBlocks,
   notebookText,
+  partnerLabel,
   resultLabel
 } from '../history';
 import { solutionSource, stripMagics } from '../source';
@@ -114,5 +115,15 @@ describe('final notebook', () => {
 
   it('comments out notebook-only lines but keeps indentation', () => {
     expect(stripMagics('  %time x\ny = 1')).toBe('  # %time x\ny = 1');
+  });
+});
+
+describe('partner label', () => {
+  it('prefers the display name and survives a missing partner', () => {
+    expect(partnerLabel(attempts[0])).toBe('Bob');
+    expect(partnerLabel({ partner: { name: 'bob', display_name: '' } })).toBe(
+      'bob'
+    );
+    expect(partnerLabel({ partner: null })).toBe('no partner');
   });
 });

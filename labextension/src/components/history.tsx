@@ -13,6 +13,7 @@ import {
   filterAttempts,
   notebookBlocks,
   notebookText,
+  partnerLabel,
   resultLabel
 } from '../history';
 import { notifyError } from '../notify';
@@ -84,8 +85,7 @@ function AttemptView(props: {
       {back}
       <h3>{detail.question.title}</h3>
       <p className="jp-PeerPrep-muted">
-        {detail.question.difficulty} · with{' '}
-        {detail.partner.display_name || detail.partner.name} ·{' '}
+        {detail.question.difficulty} · with {partnerLabel(detail)} ·{' '}
         {formatDateTime(detail.started)} · {formatDuration(detail.duration_s)} ·{' '}
         <span data-testid="peerprep-attempt-result">
           {resultLabel(detail.result)}
@@ -238,7 +238,7 @@ export function History(props: {
                 <span className="jp-PeerPrep-muted">
                   {a.question.difficulty} · with{' '}
                   <span data-testid="peerprep-history-partner">
-                    {a.partner.display_name || a.partner.name}
+                    {partnerLabel(a)}
                   </span>
                 </span>
                 <span className="jp-PeerPrep-muted">

@@ -323,6 +323,129 @@ export function Lobby(props: ILobbyProps): JSX.Element {
         </div>
       ) : null}
 
+      <div
+        className="jp-PeerPrep-status"
+        data-testid="peerprep-status"
+        data-state={state.phase}
+        data-transport={state.transport ?? ''}
+      >
+        {searching ? (
+          <div className="jp-PeerPrep-card">
+            <p>
+              <strong>
+                {state.phase === 'cancelling'
+                  ? 'Cancelling…'
+                  : 'Looking for a partner…'}
+              </strong>{' '}
+              <span
+                className="jp-PeerPrep-clock"
+                data-testid="peerprep-elapsed"
+              >
+                {formatClock(elapsed)}
+              </span>
+            </p>
+            <p data-testid="peerprep-criteria">
+              Looking for: <strong>{lookingFor(state)}</strong>
+            </p>
+            {state.relaxations.length ? (
+              <ul
+                className="jp-PeerPrep-relaxations"
+                data-testid="peerprep-relaxed"
+              >
+                {state.relaxations.map(r => (
+                  <li key={r.level} title={r.message}>
+                    After {formatClock(r.atSeconds)}: widened to{' '}
+                    <strong>{r.label}</strong>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            <button
+              className="jp-mod-styled jp-mod-reject"
+              onClick={() => void cancel()}
+              disabled={state.phase !== 'waiting'}
+              data-testid="peerprep-cancel"
+              aria-label="Cancel the search"
+            >
+              Cancel
+            </button>
+          </div>
+        ) : null}
+
+        {state.phase === 'timed_out' && state.request ? (
+          <div className="jp-PeerPrep-card" data-testid="peerprep-timed-out">
+            <p>{state.ticket?.message || 'No partner was found this time.'}</p>
+            <div className="jp-PeerPrep-buttons">
+              <button
+                className="jp-mod-styled jp-mod-accept"
+                onClick={() => void find(retryRequest(state.request!))}
+                data-testid="peerprep-retry"
+              >
+                Try again
+              </button>
+              <button
+                className="jp-mod-styled"
+                onClick={() => {
+                  const wider = widenRequest(state.request!, counts);
+                  setDifficulty(wider.difficulty);
+                  setTopics(wider.topics);
+                  void find(wider);
+                }}
+                data-testid="peerprep-widen"
+              >
+                Widen search
+              </button>
+            </div>
+          </div>
+        ) : null}
+
+        {state.phase === 'cancelled' ? <p>You left the queue.</p> : null}
+        {state.phase === 'error' && state.error ? (
+          <p className="jp-PeerPrep-error" role="alert">
+            {state.error}
+          </p>
+        ) : null}
+
+        {state.phase === 'matched' && room ? (
+          <div className="jp-PeerPrep-card jp-PeerPrep-matched">
+            <p>
+              <strong>Matched!</strong> Your partner:{' '}
+              <strong data-testid="peerprep-partner">
+                {room.partner.display_name || room.partner.name}
+              </strong>
+            </p>
+            <p>
+              Question:{' '}
+              <strong data-testid="peerprep-question-title">
+                {room.question.title}
+              </strong>
+            </p>
+            <p className="jp-PeerPrep-muted" data-testid="peerprep-room-status">
+              {roomStatus}
+            </p>
+            <div className="jp-PeerPrep-buttons">
+              <button
+                className="jp-mod-styled jp-mod-accept"
+                onClick={() => openRoom(room.url, openIn)}
+                data-testid="peerprep-open-room"
+              >
+                Open room
+              </button>
+              <button
+                className="jp-mod-styled"
+                onClick={() => {
+                  opened.current = null;
+                  dispatch({ type: 'reset' });
+                }}
+                data-testid="peerprep-back-to-lobby"
+              >
+                Back to the lobby
+              </button>
+            </div>
+          </div>
+        ) : null}
+      </div>
+
       {!searching && state.phase !== 'matched' ? (
         <form
           className="jp-PeerPrep-form"
@@ -429,129 +552,6 @@ export function Lobby(props: ILobbyProps): JSX.Element {
           ) : null}
         </form>
       ) : null}
-
-      <div
-        className="jp-PeerPrep-status"
-        data-testid="peerprep-status"
-        data-state={state.phase}
-        data-transport={state.transport ?? ''}
-      >
-        {searching ? (
-          <div className="jp-PeerPrep-card">
-            <p>
-              <strong>
-                {state.phase === 'cancelling'
-                  ? 'Cancelling…'
-                  : 'Looking for a partner…'}
-              </strong>{' '}
-              <span
-                className="jp-PeerPrep-clock"
-                data-testid="peerprep-elapsed"
-              >
-                {formatClock(elapsed)}
-              </span>
-            </p>
-            <p data-testid="peerprep-criteria">
-              Looking for: <strong>{lookingFor(state)}</strong>
-            </p>
-            {state.relaxations.length ? (
-              <ul
-                className="jp-PeerPrep-relaxations"
-                data-testid="peerprep-relaxed"
-              >
-                {state.relaxations.map(r => (
-                  <li key={r.level}>
-                    After {formatClock(r.atSeconds)}:{' '}
-                    {r.message || `widened to ${r.label}`}
-                  </li>
-                ))}
-              </ul>
-            ) : null}
-            <button
-              className="jp-mod-styled jp-mod-reject"
-              onClick={() => void cancel()}
-              disabled={state.phase !== 'waiting'}
-              data-testid="peerprep-cancel"
-              aria-label="Cancel the search"
-            >
-              Cancel
-            </button>
-          </div>
-        ) : null}
-
-        {state.phase === 'timed_out' && state.request ? (
-          <div className="jp-PeerPrep-card" data-testid="peerprep-timed-out">
-            <p>{state.ticket?.message || 'No partner was found this time.'}</p>
-            <div className="jp-PeerPrep-buttons">
-              <button
-                className="jp-mod-styled jp-mod-accept"
-                onClick={() => void find(retryRequest(state.request!))}
-                data-testid="peerprep-retry"
-              >
-                Try again
-              </button>
-              <button
-                className="jp-mod-styled"
-                onClick={() => {
-                  const wider = widenRequest(state.request!, counts);
-                  setDifficulty(wider.difficulty);
-                  setTopics(wider.topics);
-                  void find(wider);
-                }}
-                data-testid="peerprep-widen"
-              >
-                Widen search
-              </button>
-            </div>
-          </div>
-        ) : null}
-
-        {state.phase === 'cancelled' ? <p>You left the queue.</p> : null}
-        {state.phase === 'error' && state.error ? (
-          <p className="jp-PeerPrep-error" role="alert">
-            {state.error}
-          </p>
-        ) : null}
-
-        {state.phase === 'matched' && room ? (
-          <div className="jp-PeerPrep-card jp-PeerPrep-matched">
-            <p>
-              <strong>Matched!</strong> Your partner:{' '}
-              <strong data-testid="peerprep-partner">
-                {room.partner.display_name || room.partner.name}
-              </strong>
-            </p>
-            <p>
-              Question:{' '}
-              <strong data-testid="peerprep-question-title">
-                {room.question.title}
-              </strong>
-            </p>
-            <p className="jp-PeerPrep-muted" data-testid="peerprep-room-status">
-              {roomStatus}
-            </p>
-            <div className="jp-PeerPrep-buttons">
-              <button
-                className="jp-mod-styled jp-mod-accept"
-                onClick={() => openRoom(room.url, openIn)}
-                data-testid="peerprep-open-room"
-              >
-                Open room
-              </button>
-              <button
-                className="jp-mod-styled"
-                onClick={() => {
-                  opened.current = null;
-                  dispatch({ type: 'reset' });
-                }}
-                data-testid="peerprep-back-to-lobby"
-              >
-                Back to the lobby
-              </button>
-            </div>
-          </div>
-        ) : null}
-      </div>
     </div>
   );
 }

@@ -54,7 +54,9 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
   const opened = useRef(false);
   const roomFailures = useRef(0);
 
-  const ended = room?.state === 'ended';
+  // "ending" already means the session is over for the students: the server stops soon after.
+  const ended = room?.state === 'ended' || room?.state === 'ending';
+  const finished = room?.state === 'ended';
 
   const acceptRoom = useCallback((next: IRoom) => {
     setRoom(next);
@@ -85,7 +87,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
 
   // Poll the room (state, presence) every 2 s until it has ended.
   useEffect(() => {
-    if (!roomId || ended) {
+    if (!roomId || finished) {
       return;
     }
     const timer = setInterval(() => {
@@ -99,11 +101,9 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
         .catch(error => {
           roomFailures.current += 1;
           if (error instanceof PeerPrepError && error.status === 404) {
-            // No longer a member: the session is over for us.
+            // The room (or this pair server) is gone: the session is over.
             setRoom(current =>
-              current
-                ? { ...current, state: 'ended', end_reason: error.message }
-                : current
+              current ? { ...current, state: 'ended' } : current
             );
             return;
           }
@@ -114,7 +114,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
         });
     }, props.roomPollMs ?? 2000);
     return () => clearInterval(timer);
-  }, [roomId, ended]);
+  }, [roomId, finished]);
 
   // Poll the runs every 3 s so both partners see each other's runs.
   const refreshRuns = useCallback(() => {
@@ -278,6 +278,11 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
                 : ''}
             .
           </p>
+          {finished ? null : (
+            <p className="jp-PeerPrep-muted">
+              Saving the notebook to your history…
+            </p>
+          )}
           <p>
             <a href={link} data-testid="peerprep-history-link">
               See it in your history
@@ -324,7 +329,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           data-testid="peerprep-timer"
           title="Session time"
         >
-          ⏱ {formatClock(elapsed)}
+          Time {formatClock(elapsed)}
         </span>
       </p>
       {room.state !== 'active' ? (
