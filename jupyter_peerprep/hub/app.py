@@ -319,6 +319,7 @@ class PeerPrepService(Application):
             hub_api=self.hub_api,
             notebook_factory=student_notebook,
         )
+        self.matchmaker.notifier.watchers.append(self.rooms.wake)
         await self.rooms.start()
         self.http_server = HTTPServer(self.tornado_app, xheaders=True)
         self.http_server.listen(self.port, self.ip)

@@ -367,6 +367,9 @@ class TicketNotifier:
 
     def __init__(self) -> None:
         self._events: dict[str, set[asyncio.Event]] = {}
+        # Woken on every change of any ticket: the room manager starts preparing a room at once
+        # instead of at its next tick.
+        self.watchers: list[asyncio.Event] = []
 
     def subscribe(self, ticket_id: str) -> asyncio.Event:
         event = asyncio.Event()
@@ -381,9 +384,13 @@ class TicketNotifier:
                 del self._events[ticket_id]
 
     def notify(self, ticket_ids: Iterable[str]) -> None:
-        for ticket_id in ticket_ids:
+        ids = list(ticket_ids)
+        for ticket_id in ids:
             for event in self._events.get(ticket_id, ()):
                 event.set()
+        if ids:
+            for watcher in self.watchers:
+                watcher.set()
 
     @property
     def listeners(self) -> int:

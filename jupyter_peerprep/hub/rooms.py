@@ -382,16 +382,22 @@ class RoomManager(LoggingConfigurable):
                     self.log.info("Rooms: room %s cold-spawns %s", room_id, pair_user)
             else:
                 warm = False
-            await self.spawn_pair_server(pair_user)
+            if not warm:
+                await self.spawn_pair_server(pair_user)
             notebook = self.student_notebook(room_id)
-            await self.server_request(
-                pair_user,
-                "PUT",
-                f"api/contents/{quote(self.notebook_name)}",
-                {"type": "notebook", "format": "json", "content": notebook},
+            # The notebook and both shares at once: this is the match's critical path.
+            await asyncio.gather(
+                self.server_request(
+                    pair_user,
+                    "PUT",
+                    f"api/contents/{quote(self.notebook_name)}",
+                    {"type": "notebook", "format": "json", "content": notebook},
+                ),
+                *(
+                    self.api.request("POST", f"shares/{quote(pair_user)}/", {"user": member})
+                    for member in members
+                ),
             )
-            for member in members:
-                await self.api.request("POST", f"shares/{quote(pair_user)}/", {"user": member})
         except Exception as e:
             self.log.error("Rooms: room %s could not start: %s", room_id, e)
             with db.transaction(self.session_factory) as s:
