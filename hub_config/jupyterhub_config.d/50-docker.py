@@ -39,7 +39,9 @@ if os.environ.get("PEERPREP_TIER", "") == "docker":
     _mem_limit = os.environ.get("PEERPREP_MEM_LIMIT", "1G")
     _pair_mem_limit = os.environ.get("PEERPREP_PAIR_MEM_LIMIT", _mem_limit)
 
-    c.JupyterHub.spawner_class = "docker"
+    # DockerSpawner plus what pair rooms need (collaboration on, short auth cache, no
+    # authorize page): jupyter_peerprep/docker_spawner.py.
+    c.JupyterHub.spawner_class = "jupyter_peerprep.docker_spawner.PeerPrepDockerSpawner"
 
     # The hub API must be reachable from the containers' network, under a name they resolve.
     c.JupyterHub.hub_ip = os.environ.get("PEERPREP_HUB_BIND_IP", "0.0.0.0")  # noqa: S104
@@ -81,9 +83,4 @@ if os.environ.get("PEERPREP_TIER", "") == "docker":
         {"PEERPREP_SERVICE_URL": f"{_proxy_for_servers}/services/peerprep/"}
     )
 
-    def _peerprep_docker_pre_spawn(spawner):
-        """Pair servers ("pair-<id>") get their own memory limit."""
-        if spawner.user.name.startswith("pair-"):
-            spawner.mem_limit = _pair_mem_limit
-
-    c.DockerSpawner.pre_spawn_hook = _peerprep_docker_pre_spawn
+    c.PeerPrepDockerSpawner.pair_mem_limit = _pair_mem_limit

@@ -46,8 +46,10 @@ def resolve(path, user_name):
         "mem_limit": spawner.mem_limit,
         "environment": {k: v for k, v in spawner.environment.items() if isinstance(v, str)},
     }
+    if hasattr(spawner, "get_args"):
+        out["spawner"]["args"] = spawner.get_args()
     for name in ("image", "network_name", "use_internal_ip", "remove", "volumes",
-                 "extra_host_config"):
+                 "extra_host_config", "pair_mem_limit"):
         if hasattr(spawner, name):
             out["spawner"][name] = getattr(spawner, name)
     proxy = ConfigurableHTTPProxy(config=config, app=hub)

@@ -85,7 +85,7 @@ def test_hub_environment_resolves_to_this_layout(compose, tmp_path):
     hub_env["PEERPREP_SERVICE_CONFIG"] = str(REPO / "docker" / "compose" / "peerprep_config.py")
     out = resolved(REPO / "hub_config" / "jupyterhub_config.py", hub_env, tmp_path)
 
-    assert out["spawner_class"] == "dockerspawner.dockerspawner.DockerSpawner"
+    assert out["spawner_class"] == "jupyter_peerprep.docker_spawner.PeerPrepDockerSpawner"
     spawner = out["spawner"]
     assert spawner["network_name"] == compose["networks"]["rooms"]["name"]
     assert spawner["image"] == interpolate(compose["services"]["singleuser"]["image"], {})

@@ -84,7 +84,7 @@ def test_docker_tier_runs_servers_in_limited_containers(tmp_path):
         "PEERPREP_HUB_CONNECT_HOST": "hub",
     }
     out = resolved(HUB_CONFIG / "jupyterhub_config.py", env, tmp_path)
-    assert out["spawner_class"] == "dockerspawner.dockerspawner.DockerSpawner"
+    assert out["spawner_class"] == "jupyter_peerprep.docker_spawner.PeerPrepDockerSpawner"
     assert out["hub_ip"] == "0.0.0.0" and out["hub_connect_ip"] == "hub"
     spawner = out["spawner"]
     # The image runs as jovyan: the embedded default's --allow-root must not leak in.
@@ -98,14 +98,18 @@ def test_docker_tier_runs_servers_in_limited_containers(tmp_path):
     # Servers reach the service through the proxy, by the hub's name (not 127.0.0.1).
     assert spawner["environment"]["PEERPREP_SERVICE_URL"] == "http://hub:8000/services/peerprep/"
 
+    # Students' servers: collaboration off. Pair rooms: on, with a short auth cache.
+    assert "--YDocExtension.disable_rtc=True" in spawner["args"]
     pair = resolved(HUB_CONFIG / "jupyterhub_config.py", env, tmp_path, user="pair-0123456789ab")
-    assert pair["spawner"]["mem_limit"] == 768 * 1024**2
+    assert pair["spawner"]["pair_mem_limit"] == 768 * 1024**2
+    assert "--YDocExtension.disable_rtc=False" in pair["spawner"]["args"]
+    assert "--HubOAuth.cache_max_age=5" in pair["spawner"]["args"]
 
 
 def test_docker_snippet_alone_adds_docker_spawning_to_an_existing_hub(tmp_path):
     snippet = HUB_CONFIG / "jupyterhub_config.d" / "50-docker.py"
     out = resolved(snippet, {"PEERPREP_TIER": "docker"}, tmp_path)
-    assert out["spawner_class"] == "dockerspawner.dockerspawner.DockerSpawner"
+    assert out["spawner_class"] == "jupyter_peerprep.docker_spawner.PeerPrepDockerSpawner"
     assert out["spawner"]["image"] == "localhost/peerprep-singleuser:latest"
     # Absent the tier variable, the snippet sets nothing at all.
     bare = resolved(snippet, {}, tmp_path)

@@ -1,0 +1,72 @@
+"""The one-host tier's spawner: DockerSpawner with what PeerPrep's pair rooms need.
+
+Every server is a container of the single-user image (``hub_config/jupyterhub_config.d/
+50-docker.py`` configures image, network and limits). Pair servers (hub users ``pair-*``) get
+the same treatment as from the embedded default's ``PeerPrepSpawner``: real-time collaboration
+on with its document store in the room's home, a short hub-auth cache so a revoked share stops
+working quickly, no "Authorize access" page for the two students, and their own memory limit.
+Students' own servers run with collaboration off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockerspawner import DockerSpawner
+from jupyterhub.traitlets import ByteSpecification
+from traitlets import Integer, Unicode
+
+from .hub.auth import is_pair_user
+from .spawner import PeerPrepSpawner
+
+
+class PeerPrepDockerSpawner(DockerSpawner):
+    """DockerSpawner for PeerPrep: pair rooms and students' servers as containers."""
+
+    pair_auth_cache_seconds = Integer(
+        5,
+        help="""Seconds a pair server remembers the hub's answer about a token
+        (HubOAuth.cache_max_age, 300 by default in JupyterHub). Short, so a revoked share
+        stops working quickly.""",
+    ).tag(config=True)
+
+    pair_mem_limit = ByteSpecification(
+        None,
+        allow_none=True,
+        help="""Memory limit of a pair server (a room: two students, one kernel), e.g. "1G".
+        None: the same as mem_limit.""",
+    ).tag(config=True)
+
+    pair_ystore_path = Unicode(
+        "/home/jovyan/.jupyter_ystore.db",
+        help="Where a pair server keeps its collaboration document store (inside the container).",
+    ).tag(config=True)
+
+    @property
+    def is_pair(self) -> bool:
+        return is_pair_user(self.user.name)
+
+    def get_args(self) -> list[str]:
+        args: list[str] = super().get_args()
+        if self.is_pair:
+            args += [
+                f"--HubOAuth.cache_max_age={self.pair_auth_cache_seconds}",
+                "--YDocExtension.disable_rtc=False",
+                f"--SQLiteYStore.db_path={self.pair_ystore_path}",
+                "--YDocExtension.document_save_delay=0.5",
+            ]
+        else:
+            args.append("--YDocExtension.disable_rtc=True")
+        return args
+
+    async def start(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_pair:
+            if self.pair_mem_limit:
+                self.mem_limit = self.pair_mem_limit
+            PeerPrepSpawner._skip_oauth_confirm(self, True)
+        return await super().start(*args, **kwargs)
+
+    async def stop(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_pair:
+            PeerPrepSpawner._skip_oauth_confirm(self, False)
+        return await super().stop(*args, **kwargs)
