@@ -10,7 +10,7 @@ existing version is untouched. Rooms record the version they use, so attempts ke
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..hub.db import transaction
 from ..hub.models import Question, QuestionVersion
+from .student import student_view
 from .vocabulary import DIFFICULTIES, TOPICS
 
 log = logging.getLogger(__name__)
@@ -321,3 +322,47 @@ def list_questions(
             }
         )
     return Listing(selected[offset : offset + limit], len(selected), counts)
+
+
+# Student views by (question, version, checksum): a stored version never changes, and the
+# checksum pins its content even across databases, so a cached view never goes stale and the
+# lobby does not parse a spec holding large hidden inputs on every click.
+_VIEW_CACHE: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
+VIEW_CACHE_SIZE = 512
+
+
+def get_student_view(
+    factory: sessionmaker[Session], question_id: str, version: int | None = None
+) -> tuple[dict[str, Any], bool]:
+    """(student view of the current or given version, retired?). NotFound if missing.
+
+    The returned view is shared: copy it before changing it.
+    """
+    with factory() as session:
+        question = session.get(Question, question_id)
+        if question is None:
+            raise NotFound(f"No question {question_id!r}.")
+        wanted = version or question.current_version
+        retired = question.retired
+        digest = session.scalar(
+            select(QuestionVersion.checksum).where(
+                QuestionVersion.question_id == question_id, QuestionVersion.version == wanted
+            )
+        )
+        if digest is None:
+            raise NotFound(f"Question {question_id!r} has no version {wanted}.")
+        key = (question_id, wanted, digest)
+        view = _VIEW_CACHE.get(key)
+        if view is not None:
+            _VIEW_CACHE.move_to_end(key)
+            return view, retired
+        spec = session.scalar(
+            select(QuestionVersion.spec).where(
+                QuestionVersion.question_id == question_id, QuestionVersion.version == wanted
+            )
+        )
+    view = student_view(dict(spec or {}), version=wanted)
+    _VIEW_CACHE[key] = view
+    while len(_VIEW_CACHE) > VIEW_CACHE_SIZE:
+        _VIEW_CACHE.popitem(last=False)
+    return view, retired

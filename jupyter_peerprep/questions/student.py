@@ -111,7 +111,12 @@ for _case in PUBLIC_TESTS:
 
 def student_notebook(spec: dict[str, Any], *, version: int) -> dict[str, Any]:
     """The notebook a room receives: prompt, starter and public tests only (nbformat 4.5)."""
-    view = student_view(spec, version=version)
+    return notebook_from_view(student_view(spec, version=version))
+
+
+def notebook_from_view(view: dict[str, Any]) -> dict[str, Any]:
+    """The student notebook built from a student view (nothing else is needed)."""
+    version = view["version"]
     topics = ", ".join(view["topics"])
     header = f"# {view['title']}\n\n*{view['difficulty']} · {topics}*\n\n"
     limits = view["limits"] or {}

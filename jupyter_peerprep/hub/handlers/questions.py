@@ -31,7 +31,7 @@ from ...questions import store
 from ...questions.bank import PublishOutcome, QuestionBank, publish_notebook
 from ...questions.loader import load_notebook, parse_notebook_text
 from ...questions.problems import QuestionError
-from ...questions.student import student_notebook, student_view
+from ...questions.student import notebook_from_view
 from ...questions.validate import validate_spec
 from ...questions.vocabulary import DIFFICULTIES, TOPICS
 from .base import APIHandler, authenticated
@@ -71,6 +71,16 @@ class QuestionsAPIHandler(APIHandler):
             number = self.int_argument("version", 1, 1, 1_000_000)
         try:
             return store.get(self.db, question_id, number)
+        except store.NotFound as e:
+            raise web.HTTPError(404, str(e)) from None
+
+    def get_view(self, question_id: str) -> tuple[dict[str, Any], bool]:
+        """The (cached) student view of the current or ``?version=`` version, and retired."""
+        number = None
+        if self.get_query_argument("version", None):
+            number = self.int_argument("version", 1, 1, 1_000_000)
+        try:
+            return store.get_student_view(self.db, question_id, number)
         except store.NotFound as e:
             raise web.HTTPError(404, str(e)) from None
 
@@ -244,8 +254,7 @@ class QuestionHandler(QuestionsAPIHandler):
             raise web.HTTPError(400, f"view must be 'student' or 'full', got {view!r}.")
         if view == "full":
             self.require_instructor()
-        stored = self.get_stored(question_id)
-        if view == "full":
+            stored = self.get_stored(question_id)
             self.write_json(
                 {
                     "id": stored.id,
@@ -259,9 +268,8 @@ class QuestionHandler(QuestionsAPIHandler):
                 }
             )
             return
-        body = student_view(stored.spec, version=stored.version)
-        body["retired"] = stored.retired
-        self.write_json(body)
+        cached, retired = self.get_view(question_id)
+        self.write_json({**cached, "retired": retired})
 
     @authenticated
     async def put(self, question_id: str) -> None:
@@ -285,8 +293,8 @@ class StudentNotebookHandler(QuestionsAPIHandler):
 
     @authenticated
     async def get(self, question_id: str) -> None:
-        stored = self.get_stored(question_id)
-        self.write_json(student_notebook(stored.spec, version=stored.version))
+        cached, _ = self.get_view(question_id)
+        self.write_json(notebook_from_view(cached))
 
 
 question_handlers: list[tuple[str, type]] = [
