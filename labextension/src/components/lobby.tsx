@@ -18,7 +18,6 @@ import {
   IQuestionCounts,
   IRoom,
   ITicket,
-  TOPICS,
   api
 } from '../api';
 import { formatClock, newKey } from '../format';
@@ -27,6 +26,7 @@ import {
   initialState,
   isSearching,
   lookingFor,
+  orderTopics,
   reducer,
   retryRequest,
   widenRequest
@@ -294,9 +294,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
     const matrix = counts.difficulty_topic?.[difficulty];
     return matrix ? (matrix[topic] ?? 0) : (counts.topic[topic] ?? 0);
   };
-  const visibleTopics = counts
-    ? Object.keys(counts.topic).filter(t => (counts.topic[t] ?? 0) > 0)
-    : TOPICS;
+  const visibleTopics = orderTopics(counts);
 
   const searching = isSearching(state.phase);
   const elapsed = elapsedSeconds(state, Math.max(now, state.now));

@@ -363,3 +363,21 @@ export function widenRequest(
     topics: allTopics
   };
 }
+
+/**
+ * Every topic for the lobby's chips: those with questions first (vocabulary order), then the
+ * rest (a student may still pick them; the search widens to any topic after a while).
+ */
+export function orderTopics(counts: IQuestionCounts | null): string[] {
+  const all = counts ? Object.keys(counts.topic) : [...TOPICS];
+  for (const t of TOPICS) {
+    if (!all.includes(t)) {
+      all.push(t);
+    }
+  }
+  if (!counts) {
+    return all;
+  }
+  const has = (t: string) => (counts.topic[t] ?? 0) > 0;
+  return [...all.filter(has), ...all.filter(t => !has(t))];
+}

@@ -7,6 +7,7 @@ import {
   initialState,
   isSearching,
   lookingFor,
+  orderTopics,
   reducer,
   retryRequest,
   widenRequest
@@ -338,5 +339,22 @@ describe('retry and widen', () => {
     expect(wide.topics).toContain('arrays');
     expect(wide.topics).toContain('dynamic-programming');
     expect(wide.topics.length).toBeGreaterThan(10);
+  });
+});
+
+describe('topic chips', () => {
+  it('lists topics with questions first, then every other topic', () => {
+    const topics = orderTopics({
+      difficulty: { easy: 0, medium: 1, hard: 0 },
+      topic: { arrays: 1, strings: 0, 'hash-maps': 1, graphs: 0 }
+    });
+    expect(topics.slice(0, 2)).toEqual(['arrays', 'hash-maps']);
+    expect(topics).toContain('graphs');
+    expect(topics).toContain('dynamic-programming');
+    expect(new Set(topics).size).toBe(topics.length);
+  });
+  it('without counts, the whole vocabulary', () => {
+    expect(orderTopics(null)[0]).toBe('arrays');
+    expect(orderTopics(null).length).toBeGreaterThan(20);
   });
 });
