@@ -671,7 +671,9 @@ class Matchmaker(LoggingConfigurable):
             idempotency_key=key,
         )
 
-    async def enqueue(self, username: str, request: MatchRequest) -> tuple[dict[str, Any], bool]:
+    async def enqueue(
+        self, username: str, request: MatchRequest, _retry: bool = False
+    ) -> tuple[dict[str, Any], bool]:
         """Open a ticket (or return the one for this idempotency key) and try to match it.
 
         Returns (ticket json, created). Raises MatchError(409) with the open ticket, or naming
@@ -715,7 +717,10 @@ class Matchmaker(LoggingConfigurable):
                 existing = self._existing(s, username, request.idempotency_key, now)
             if existing is not None:
                 return existing, False
-            raise
+            if _retry:
+                raise
+            # Two first requests of one student both created the profile: once more.
+            return await self.enqueue(username, request, _retry=True)
         self.log.info(
             "Ticket %s waiting: %s wants %s (%s)",
             ticket_id,

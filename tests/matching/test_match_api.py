@@ -268,3 +268,15 @@ async def test_restart_loses_no_ticket_and_repairs(make_service, db_url):
     assert kept["state"] == "waiting", "a restart is not the student's fault"
     _, bob = await post(client2, "bob", ask("hard", ["graphs"]))
     assert bob["state"] == "matched" and bob["room"]["partner"]["name"] == "alice"
+
+
+async def test_simultaneous_first_requests_of_one_student_open_one_ticket(make_service):
+    service, client = await make_service()
+    answers = await asyncio.gather(
+        *(post(client, "zed", ask(key=f"tab-{i}")) for i in range(4)),
+        post(client, "zed", ask(key="tab-0")),
+    )
+    codes = sorted(code for code, _ in answers)
+    assert codes.count(201) == 1 and set(codes) <= {200, 201, 409}, codes
+    with service.session_factory() as s:
+        assert len(s.scalars(select(Ticket).where(Ticket.username == "zed")).all()) == 1
