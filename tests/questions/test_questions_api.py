@@ -63,6 +63,8 @@ async def test_republishing_same_notebook_is_a_no_op(api):
 async def test_replace_adds_version_and_failed_replace_keeps_it(api):
     _, client = api
     await upload(client, build_notebook())
+    first = await client.json("api/questions/pair-sum-demo", user="alice")
+    assert first["version"] == 1
     changed = build_notebook({"title": "Pair Sum, revised"})
     code, body = await upload(client, changed, method="PUT", path="api/questions/pair-sum-demo")
     assert code == 201 and body["version"] == 2 and body["action"] == "updated"
@@ -84,6 +86,9 @@ async def test_replace_adds_version_and_failed_replace_keeps_it(api):
     large = full["spec"]["hidden_tests"][-1]
     assert large["name"] == "large" and len(large["args"][0]) == 50000
     assert large["expected"] == [49998, 49999]
+    # Students see the new version at once (views are cached per version, never stale).
+    current = await client.json("api/questions/pair-sum-demo", user="alice")
+    assert current["title"] == "Pair Sum, revised" and current["version"] == 2
     # Version 1 is still there for the rooms that used it.
     old = await client.json("api/questions/pair-sum-demo?version=1", user="alice")
     assert old["title"] == "Pair Sum (demo)" and old["version"] == 1

@@ -31,10 +31,28 @@ def dialog_text(page) -> tuple[str, str]:
     return header, body
 
 
+@pytest.fixture
+def own_browser():
+    """Chromium for this test only: the session-wide ``browser`` fixture keeps Playwright's
+    event loop running, which would break every async test after it in the session."""
+    from playwright.sync_api import sync_playwright
+
+    from jupyter_peerprep.pytest_plugin import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
 def test_instructor_validates_and_publishes_from_file_browser(
-    browser, make_hub, artifacts_dir, tmp_path
+    own_browser, make_hub, artifacts_dir, tmp_path
 ):
     from jupyter_peerprep.testing.hubclient import HubUser
+
+    browser = own_browser
 
     # Only what the instructor publishes: the shipped bank stays out of this hub.
     config = tmp_path / "peerprep_config.py"
