@@ -9,10 +9,11 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 
 import { IMe, IRoom, IRun, RunKind, api } from '../api';
-import { formatClock, formatDateTime, historyLink } from '../format';
+import { formatClock, formatDateTime, historyLink, hubRoot } from '../format';
 import { notifyError, notifySuccess } from '../notify';
 import { PeerPrepError } from '../request';
 import { runSummary } from '../results';
+import { showEndedOverlay } from './endedOverlay';
 import { Markdown } from './markdown';
 import { RunView } from './results';
 
@@ -112,7 +113,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
             notifyError(error, 'Lost contact with the room');
           }
         });
-    }, props.roomPollMs ?? 2000);
+    }, props.roomPollMs ?? 1000);
     return () => clearInterval(timer);
   }, [roomId, finished]);
 
@@ -169,6 +170,22 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
     const timer = setInterval(() => void beat(), props.heartbeatMs ?? 10000);
     return () => clearInterval(timer);
   }, [roomId, ended]);
+
+  // Once ended: the notice over the whole page (JupyterLab's own error dialogs follow soon).
+  const endedBy = room?.ended_by ?? null;
+  const endReason = room?.end_reason ?? null;
+  useEffect(() => {
+    if (!ended || !roomId) {
+      return;
+    }
+    showEndedOverlay({
+      by: endedBy && room ? displayName(room, endedBy) : null,
+      reason: endReason,
+      saved: finished,
+      historyUrl: historyLink(props.hubPrefix, me?.name ?? '', roomId),
+      hubHomeUrl: hubRoot(props.hubPrefix) + 'hub/home'
+    });
+  }, [ended, finished, roomId, endedBy, endReason, me?.name]);
 
   // The session timer.
   useEffect(() => {
@@ -263,12 +280,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
       <div className="jp-PeerPrep-panel">
         <h2>PeerPrep room</h2>
         {header}
-        <div
-          className="jp-PeerPrep-card jp-PeerPrep-ended"
-          data-testid="peerprep-ended-notice"
-          role="status"
-          aria-live="assertive"
-        >
+        <div className="jp-PeerPrep-card jp-PeerPrep-ended">
           <p>
             <strong>This session has ended</strong>
             {by
@@ -284,9 +296,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
             </p>
           )}
           <p>
-            <a href={link} data-testid="peerprep-history-link">
-              See it in your history
-            </a>
+            <a href={link}>See it in your history</a>
           </p>
         </div>
       </div>

@@ -332,9 +332,10 @@ function neighbours(difficulty: Difficulty): Difficulty[] {
 }
 
 /**
- * The request for "Widen search": every topic that has questions (at any difficulty); when the
- * request already had them all, the neighbouring difficulty with the most questions instead
- * (ties go to the easier one).
+ * The request for "Widen search": every topic that has questions (at any difficulty), and the
+ * neighbouring difficulty with the most questions when the request already had every topic or
+ * its own difficulty has no questions at all (ties go to the easier one; with no neighbour
+ * holding questions, the difficulty with the most).
  */
 export function widenRequest(
   request: IMatchRequest,
@@ -345,23 +346,22 @@ export function widenRequest(
     : [...TOPICS];
   const allTopics = available.length ? available : [...TOPICS];
   const hasAll = allTopics.every(t => request.topics.includes(t));
-  if (!hasAll) {
+  const count = (d: Difficulty) => (counts ? (counts.difficulty[d] ?? 0) : 0);
+  const empty = counts !== null && count(request.difficulty) === 0;
+  if (!hasAll && !empty) {
     return { ...request, topics: allTopics };
   }
-  const options = neighbours(request.difficulty);
-  let best = options[0];
-  for (const d of options) {
-    const n = counts ? (counts.difficulty[d] ?? 0) : 0;
-    const m = counts ? (counts.difficulty[best] ?? 0) : 0;
-    if (n > m) {
-      best = d;
-    }
+  const most = (options: Difficulty[]) =>
+    options.reduce(
+      (best, d) => (count(d) > count(best) ? d : best),
+      options[0]
+    );
+  let difficulty = most(neighbours(request.difficulty));
+  if (empty && count(difficulty) === 0) {
+    const anywhere = most(DIFFICULTIES);
+    difficulty = count(anywhere) > 0 ? anywhere : difficulty;
   }
-  return {
-    ...request,
-    difficulty: best ?? request.difficulty,
-    topics: allTopics
-  };
+  return { ...request, difficulty, topics: allTopics };
 }
 
 /**

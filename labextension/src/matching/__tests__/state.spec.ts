@@ -334,6 +334,30 @@ describe('retry and widen', () => {
     ).toBe('medium');
   });
 
+  it('leaves a difficulty without questions for one that has them', () => {
+    const sparse: IQuestionCounts = {
+      difficulty: { easy: 0, medium: 1, hard: 0 },
+      topic: { arrays: 1, 'hash-maps': 1, graphs: 0 }
+    };
+    expect(
+      widenRequest(
+        { ...request, difficulty: 'hard', topics: ['graphs'] },
+        sparse
+      )
+    ).toEqual({
+      difficulty: 'medium',
+      topics: ['arrays', 'hash-maps'],
+      language: 'python'
+    });
+    const onlyEasy: IQuestionCounts = {
+      difficulty: { easy: 2, medium: 0, hard: 0 },
+      topic: { arrays: 2 }
+    };
+    expect(
+      widenRequest({ ...request, difficulty: 'hard' }, onlyEasy).difficulty
+    ).toBe('easy');
+  });
+
   it('without counts, widens to the whole vocabulary', () => {
     const wide = widenRequest(request, null);
     expect(wide.topics).toContain('arrays');
