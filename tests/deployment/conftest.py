@@ -8,6 +8,8 @@ network of their own. Sign users up with ``jupyter_peerprep.testing.hubclient.Hu
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import subprocess
 import uuid
@@ -26,12 +28,30 @@ SINGLEUSER_IMAGE = "localhost/peerprep-singleuser:latest"
 HUB_IMAGE = "localhost/peerprep-hub:latest"
 # Small enough to show the limit is ours, large enough for JupyterLab (about 135 MB idle).
 TEST_MEM_LIMIT_MB = 384
+TEST_PAIR_MEM_LIMIT_MB = 448
+
+
+def question_notebook() -> dict[str, Any]:
+    """The small question of tests/questions (one easy array question, pair_sum)."""
+    path = ROOT / "tests" / "questions" / "question_notebooks.py"
+    spec = importlib.util.spec_from_file_location("question_notebooks", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    notebook: dict[str, Any] = module.build_notebook()
+    return notebook
 
 
 @pytest.fixture(scope="session")
 def docker_mem_limit_mb() -> int:
-    """The memory limit (MiB) the docker_hub gives each server."""
+    """The memory limit (MiB) the docker_hub gives each student's server."""
     return TEST_MEM_LIMIT_MB
+
+
+@pytest.fixture(scope="session")
+def docker_pair_mem_limit_mb() -> int:
+    """The memory limit (MiB) the docker_hub gives each pair room."""
+    return TEST_PAIR_MEM_LIMIT_MB
 
 
 @pytest.fixture(scope="session")
@@ -123,6 +143,15 @@ def docker_hub(
     """
     state = tmp_path_factory.mktemp("docker-hub")
     port = find_free_port()
+    # One small question, so the service is ready in seconds (as tests/integration does).
+    bank = tmp_path_factory.mktemp("bank")
+    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(question_notebook()))
+    service_config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
+    service_config.write_text(
+        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
+        "c.RoomManager.warm_pool_size = 0\n"
+        "c.RoomManager.idle_timeout = 0\n"
+    )
     hub = LocalHub(
         state,
         ip=rooms_network.gateway,
@@ -139,6 +168,8 @@ def docker_hub(
             "PEERPREP_HUB_BIND_IP": rooms_network.gateway,
             "PEERPREP_PUBLIC_URL": f"http://{rooms_network.gateway}:{port}",
             "PEERPREP_MEM_LIMIT": f"{TEST_MEM_LIMIT_MB}M",
+            "PEERPREP_PAIR_MEM_LIMIT": f"{TEST_PAIR_MEM_LIMIT_MB}M",
+            "PEERPREP_SERVICE_CONFIG": str(service_config),
             # Homes stay in the container: nothing to clean up after the test.
             "PEERPREP_HOME_VOLUMES": "0",
         },

@@ -74,8 +74,28 @@ def host_listener() -> Iterator[int]:
         server.close()
 
 
+def container_gone(docker_client: Any, username: str) -> bool:
+    """True once the server's container no longer exists (podman may answer 500 "no such
+    container" while it is being removed, then 404)."""
+    import docker.errors
+
+    try:
+        container_of(docker_client, username)
+    except docker.errors.NotFound:
+        return True
+    except docker.errors.APIError as e:
+        if "no such container" in str(e):
+            return True
+        raise
+    return False
+
+
 def container_of(docker_client: Any, username: str) -> Any:
-    return docker_client.containers.get(f"peerprep-{username}")
+    """The container of a user's server, named as 50-docker.py's name_template says (with
+    DockerSpawner's escaping: "pair-ab" becomes "pair-2dab")."""
+    from dockerspawner import DockerSpawner
+
+    return docker_client.containers.get(f"peerprep-{DockerSpawner._escape(username)}")
 
 
 def exec_json(container: Any, *cmd: str) -> Any:
@@ -106,7 +126,10 @@ def test_hub_image_loads_the_docker_and_production_config(docker_client, app_ima
         network_mode="none",
         remove=True,
     ).decode()
-    assert output.split() == ["docker", "postgresql+psycopg://hub:pw@db/jupyterhub"]
+    assert output.split() == [
+        "jupyter_peerprep.docker_spawner.PeerPrepDockerSpawner",
+        "postgresql+psycopg://hub:pw@db/jupyterhub",
+    ]
 
 
 def test_student_server_runs_in_a_limited_isolated_container(
@@ -184,12 +207,8 @@ def test_student_server_runs_in_a_limited_isolated_container(
     response = student.hub_api("DELETE", f"users/{name}/server")
     assert response.status_code in (202, 204), response.text
     deadline = time.monotonic() + 90
-    import docker.errors
-
     while time.monotonic() < deadline:
-        try:
-            container_of(docker_client, name)
-        except docker.errors.NotFound:
+        if container_gone(docker_client, name):
             break
         time.sleep(0.5)
     else:
@@ -220,3 +239,102 @@ def test_build_script_reuses_unchanged_images(docker_host, app_images):
             break
     assert "building localhost/peerprep-" not in again.stderr, again.stderr[-2000:]
     print(f"warm build-images.sh hub singleuser: {elapsed:.1f}s")
+
+
+def new_student(hub, prefix: str) -> HubUser:
+    user = HubUser(hub.url, f"{prefix}{uuid.uuid4().hex[:6]}")
+    user.signup()
+    user.login()
+    user.start_server(timeout=180)
+    return user
+
+
+def wait_for_questions(user: HubUser, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    listing: dict = {}
+    while time.monotonic() < deadline:
+        listing = user.peerprep("GET", "questions").json()
+        if listing.get("questions"):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"question bank not loaded: {listing}")
+
+
+def test_pair_room_is_a_shared_limited_container_removed_at_the_end(
+    docker_hub, docker_client, docker_pair_mem_limit_mb
+):
+    """Two students matched: their room is a container with the pair limit, both edit one
+    notebook through the proxy, and ending the session removes the container."""
+    import asyncio
+
+    from jupyter_peerprep.testing.ydoc import YClient
+
+    ann, ben = new_student(docker_hub, "ann"), new_student(docker_hub, "ben")
+    wait_for_questions(ann)
+    tickets = {}
+    for user in (ann, ben):
+        response = user.peerprep(
+            "POST",
+            "match",
+            json={
+                "difficulty": "easy",
+                "topics": ["arrays"],
+                "language": "python",
+                "idempotency_key": uuid.uuid4().hex,
+            },
+        )
+        assert response.status_code in (200, 201), response.text
+        tickets[user.name] = response.json()["id"]
+    deadline = time.monotonic() + 60
+    ticket: dict = {}
+    while time.monotonic() < deadline:
+        ticket = ann.peerprep("GET", f"match/{tickets[ann.name]}").json()
+        if ticket["state"] == "matched":
+            break
+        time.sleep(0.3)
+    assert ticket["state"] == "matched", ticket
+    room_id = ticket["room"]["id"]
+    room: dict = {}
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        room = ann.peerprep("GET", f"rooms/{room_id}").json()
+        if room["state"] in ("active", "failed"):
+            break
+        time.sleep(0.5)
+    assert room["state"] == "active", room
+    pair = room["pair_user"]
+
+    container = container_of(docker_client, pair)
+    container.reload()
+    assert container.status == "running"
+    assert container.attrs["HostConfig"]["Memory"] == docker_pair_mem_limit_mb * 1024 * 1024
+
+    server = f"{docker_hub.url}/user/{pair}"
+
+    async def edit() -> None:
+        async with (
+            YClient.connect(server, "question.ipynb", ann.token()) as ya,
+            YClient.connect(server, "question.ipynb", ben.token()) as yb,
+        ):
+            starter = next(
+                i for i, c in enumerate(ya.notebook.ycells) if "def pair_sum" in str(c["source"])
+            )
+            ya.append_to_cell(starter, "\n# from ann")
+            yb.append_to_cell(starter, "\n# from ben")
+            await ya.wait_for(lambda c: "# from ben" in c.cell_sources()[starter])
+            await yb.wait_for(lambda c: "# from ann" in c.cell_sources()[starter])
+            assert ya.cell_sources() == yb.cell_sources()
+
+    asyncio.run(edit())
+
+    ended = ann.peerprep("POST", f"rooms/{room_id}/end")
+    assert ended.status_code == 200, ended.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if container_gone(docker_client, pair):
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail(f"the container of {pair} still exists 120 s after the end")
+    seen_by_ben = ben.peerprep("GET", f"rooms/{room_id}").json()
+    assert seen_by_ben["state"] in ("ending", "ended")
