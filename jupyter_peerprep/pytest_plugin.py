@@ -310,9 +310,12 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium driven by Playwright, shared by the session's browser tests."""
+    """A headless Chromium driven by Playwright, shared by one module's browser tests.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, and asyncio tests in later modules could not start theirs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

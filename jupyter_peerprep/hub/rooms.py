@@ -95,6 +95,12 @@ class RoomManager(LoggingConfigurable):
 
     tick_interval = Float(0.5, help="Seconds between two passes of the room loop.").tag(config=True)
 
+    end_notice_seconds = Float(
+        3.0,
+        help="""Seconds a room's server stays up after a student ends the session, so the
+        partner's room panel sees who ended it before the server goes away.""",
+    ).tag(config=True)
+
     notebook_name = Unicode(
         "question.ipynb", help="File name of the question notebook in a room."
     ).tag(config=True)
@@ -463,7 +469,9 @@ class RoomManager(LoggingConfigurable):
                     Room.id == room_id,
                     Room.state.in_([RoomState.active.value, RoomState.starting.value]),
                 )
-                .values(state=RoomState.ending.value, ended_by=by, end_reason=reason)
+                .values(
+                    state=RoomState.ending.value, ended_by=by, end_reason=reason, ended=utcnow()
+                )
             )
             changed = bool(result.rowcount)  # type: ignore[attr-defined]
         if changed:
@@ -477,6 +485,12 @@ class RoomManager(LoggingConfigurable):
             if room is None or room.state != RoomState.ending.value:
                 return
             pair_user = room.pair_user
+            requested = room.ended or utcnow()
+            notice = bool(room.ended_by)
+        if notice:
+            wait = self.end_notice_seconds - (utcnow() - requested).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
         final: dict[str, Any] | None = None
         try:
             model = await self.server_request(
@@ -504,7 +518,7 @@ class RoomManager(LoggingConfigurable):
             room = s.get(Room, room_id)
             assert room is not None
             room.state = RoomState.ended.value
-            room.ended = utcnow()
+            room.ended = room.ended or utcnow()
             for m in room.members:
                 m.active = False
         self.log.info("Rooms: room %s ended; %s stopped and deleted", room_id, pair_user)

@@ -131,7 +131,8 @@ def test_pair_practises_a_question_end_to_end(browser, story_hub, artifacts_dir)
             "() => [...document.querySelectorAll('.jp-CodeCell .cm-content')]"
             ".some(e => e.innerText.includes('return [0, 1]'))"
         )
-        b.locator(".cm-ySelectionCaret").first.wait_for()
+        # A's cursor, drawn by jupyter-collaboration in B's editor.
+        b.locator(".jp-remote-cursor, .cm-ySelectionCaret").first.wait_for(state="attached")
         b.screenshot(path=str(artifacts_dir / "04-partner-typing.png"))
 
         # A runs the public tests: the failure shows for both.
