@@ -115,7 +115,7 @@ def test_hub_image_loads_the_docker_and_production_config(docker_client, app_ima
         "'/opt/peerprep/share/jupyter_peerprep/hub_config/jupyterhub_config.py');"
         "print(app.config.JupyterHub.spawner_class, app.config.JupyterHub.db_url)"
     )
-    output = docker_client.containers.run(
+    container = docker_client.containers.run(
         app_images["hub"],
         ["python3", "-c", check],
         environment={
@@ -124,8 +124,15 @@ def test_hub_image_loads_the_docker_and_production_config(docker_client, app_ima
             "PEERPREP_DB_URL": "postgresql+psycopg://peerprep:pw@db/peerprep",
         },
         network_mode="none",
-        remove=True,
-    ).decode()
+        detach=True,
+    )
+    try:
+        status = container.wait(timeout=120)
+        output = container.logs(stdout=True, stderr=False).decode()
+        assert status["StatusCode"] == 0, container.logs().decode()[-3000:]
+    finally:
+        # v=True: also the anonymous volume of the image's VOLUME /srv/peerprep/state.
+        container.remove(v=True, force=True)
     assert output.split() == [
         "jupyter_peerprep.docker_spawner.PeerPrepDockerSpawner",
         "postgresql+psycopg://hub:pw@db/jupyterhub",
