@@ -197,6 +197,8 @@ async def make_service(
         config.PeerPrepService.port = find_free_port()
         config.PeerPrepService.api_token = ""
         config.PeerPrepService.config_file = ""
+        # No hub behind a service-level test: nothing to spawn rooms on.
+        config.RoomManager.enabled = False
         for key, value in traits.items():
             cls, _, name = key.rpartition("__")
             setattr(config[cls or "PeerPrepService"], name, value)

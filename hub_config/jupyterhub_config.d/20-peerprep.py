@@ -5,6 +5,8 @@
 #   PEERPREP_SERVICE_PORT  port of the service on 127.0.0.1 (default 10101)
 #   PEERPREP_STATE_DIR     passed on to the service (its SQLite database lives there)
 #   PEERPREP_DB_URL        the service database (default: SQLite in the state directory)
+#   PEERPREP_SERVICE_CONFIG a peerprep_config.py for the service (matching times, rooms, ...)
+#   PEERPREP_LOG_STYLE, PEERPREP_METRICS_TOKEN, PEERPREP_COOKIE_SECRET, DOCKER_HOST: passed on
 import os
 import sys
 
@@ -15,7 +17,16 @@ PEERPREP_SERVICE_URL = f"http://127.0.0.1:{PEERPREP_SERVICE_PORT}"
 
 _service_env = {
     k: os.environ[k]
-    for k in ("PEERPREP_STATE_DIR", "PEERPREP_DB_URL", "PEERPREP_SERVICE_CONFIG", "PATH")
+    for k in (
+        "PEERPREP_STATE_DIR",
+        "PEERPREP_DB_URL",
+        "PEERPREP_SERVICE_CONFIG",
+        "PEERPREP_LOG_STYLE",
+        "PEERPREP_METRICS_TOKEN",
+        "PEERPREP_COOKIE_SECRET",
+        "DOCKER_HOST",
+        "PATH",
+    )
     if k in os.environ
 }
 # Where the service reaches single-user servers (to write a room's notebook): the proxy.

@@ -33,7 +33,7 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from . import db
@@ -58,6 +58,12 @@ class RoomError(RuntimeError):
 
 class RoomManager(LoggingConfigurable):
     """Prepares, watches and ends pair rooms, and keeps a warm pool of pair servers."""
+
+    enabled = Bool(
+        True,
+        help="""Prepare, watch and end rooms. Off only for a service without a hub to talk to
+        (service-level tests); matches then stay "starting".""",
+    ).tag(config=True)
 
     warm_pool_size = Integer(
         1,
@@ -142,6 +148,8 @@ class RoomManager(LoggingConfigurable):
     # -- life cycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if not self.enabled:
+            return
         if self.hub_api is None:
             self.log.warning("Rooms: no hub API token, rooms will not be prepared.")
             return
