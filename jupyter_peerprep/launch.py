@@ -35,6 +35,13 @@ def default_hub_config() -> Path:
     raise FileNotFoundError("Cannot find hub_config/jupyterhub_config.py")
 
 
+def _terminate_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies (Linux prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class HubStartError(RuntimeError):
     """The hub did not come up; the message carries the tail of its log."""
 
@@ -54,6 +61,7 @@ class LocalHub:
         extra_env: dict[str, str] | None = None,
         config_file: Path | None = None,
         log_path: Path | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.port = port
@@ -73,6 +81,8 @@ class LocalHub:
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        # Tests ask for this so a killed test run leaves no hub (and so no server) behind.
+        self.die_with_parent = die_with_parent
 
     @property
     def url(self) -> str:
@@ -88,6 +98,7 @@ class LocalHub:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_terminate_with_parent if self.die_with_parent else None,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -258,6 +258,7 @@ def make_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...,
             proxy_api_port=find_free_port(),
             service_port=find_free_port(),
             extra_env=extra_env,
+            die_with_parent=True,
             **kwargs,
         )
         hub.start()
