@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 
 from jupyter_peerprep.testing.hubclient import HubUser
+from jupyter_peerprep.testing.rooms import match_pair, wait_for_questions
+from jupyter_peerprep.testing.rooms import new_student as testing_new_student
 
 # The first run builds the images (minutes); later runs reuse them.
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -249,22 +251,7 @@ def test_build_script_reuses_unchanged_images(docker_host, app_images):
 
 
 def new_student(hub, prefix: str) -> HubUser:
-    user = HubUser(hub.url, f"{prefix}{uuid.uuid4().hex[:6]}")
-    user.signup()
-    user.login()
-    user.start_server(timeout=180)
-    return user
-
-
-def wait_for_questions(user: HubUser, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    listing: dict = {}
-    while time.monotonic() < deadline:
-        listing = user.peerprep("GET", "questions").json()
-        if listing.get("questions"):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"question bank not loaded: {listing}")
+    return testing_new_student(hub.url, prefix, spawn_timeout=180)
 
 
 def test_pair_room_is_a_shared_limited_container_removed_at_the_end(
@@ -278,37 +265,8 @@ def test_pair_room_is_a_shared_limited_container_removed_at_the_end(
 
     ann, ben = new_student(docker_hub, "ann"), new_student(docker_hub, "ben")
     wait_for_questions(ann)
-    tickets = {}
-    for user in (ann, ben):
-        response = user.peerprep(
-            "POST",
-            "match",
-            json={
-                "difficulty": "easy",
-                "topics": ["arrays"],
-                "language": "python",
-                "idempotency_key": uuid.uuid4().hex,
-            },
-        )
-        assert response.status_code in (200, 201), response.text
-        tickets[user.name] = response.json()["id"]
-    deadline = time.monotonic() + 60
-    ticket: dict = {}
-    while time.monotonic() < deadline:
-        ticket = ann.peerprep("GET", f"match/{tickets[ann.name]}").json()
-        if ticket["state"] == "matched":
-            break
-        time.sleep(0.3)
-    assert ticket["state"] == "matched", ticket
-    room_id = ticket["room"]["id"]
-    room: dict = {}
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        room = ann.peerprep("GET", f"rooms/{room_id}").json()
-        if room["state"] in ("active", "failed"):
-            break
-        time.sleep(0.5)
-    assert room["state"] == "active", room
+    room = match_pair(ann, ben, room_timeout=240)
+    room_id = room["id"]
     pair = room["pair_user"]
 
     container = container_of(docker_client, pair)

@@ -13,7 +13,6 @@ import os
 import signal
 import sqlite3
 import time
-import uuid
 from pathlib import Path
 
 import psutil
@@ -21,6 +20,8 @@ import pytest
 
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
+from jupyter_peerprep.testing.rooms import match_pair as testing_match_pair
+from jupyter_peerprep.testing.rooms import new_student, wait_for_questions
 from jupyter_peerprep.testing.ydoc import YClient
 
 pytestmark = pytest.mark.slow
@@ -52,57 +53,17 @@ def room_hub(make_hub, tmp_path_factory):
     admin.signup()
     admin.login()
     admin.start_server()
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        listing = admin.peerprep("GET", "questions").json()
-        if listing.get("questions"):
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"question bank not loaded: {listing}")
+    wait_for_questions(admin)
     return hub
 
 
 def new_user(hub, prefix: str) -> HubUser:
-    user = HubUser(hub.url, f"{prefix}{uuid.uuid4().hex[:6]}")
-    user.signup()
-    user.login()
-    user.start_server()
-    return user
+    return new_student(hub.url, prefix)
 
 
 def match_pair(hub) -> tuple[HubUser, HubUser, dict]:
     a, b = new_user(hub, "ann"), new_user(hub, "ben")
-    tickets = {}
-    for user in (a, b):
-        response = user.peerprep(
-            "POST",
-            "match",
-            json={
-                "difficulty": "easy",
-                "topics": ["arrays"],
-                "language": "python",
-                "idempotency_key": uuid.uuid4().hex,
-            },
-        )
-        assert response.status_code in (200, 201), response.text
-        tickets[user.name] = response.json()["id"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        ticket = a.peerprep("GET", f"match/{tickets[a.name]}").json()
-        if ticket["state"] == "matched":
-            break
-        time.sleep(0.2)
-    assert ticket["state"] == "matched", ticket
-    room_id = ticket["room"]["id"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        room = a.peerprep("GET", f"rooms/{room_id}").json()
-        if room["state"] in ("active", "failed"):
-            break
-        time.sleep(0.3)
-    assert room["state"] == "active", room
-    return a, b, room
+    return a, b, testing_match_pair(a, b)
 
 
 def service_db(hub) -> Path:
