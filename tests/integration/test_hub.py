@@ -97,3 +97,14 @@ async def test_two_yjs_clients_see_each_others_edits_through_proxy(hub_user):
         await two.wait_for(lambda c: c.cell_sources() == ["x = 1\ny = 2"])
         two.append_to_cell(0, "\nz = 3")
         await one.wait_for(lambda c: c.cell_sources() == ["x = 1\ny = 2\nz = 3"])
+
+
+def test_hub_home_sends_students_to_their_lobby(hub_user):
+    """A student who opens the hub's home page is sent on to their JupyterLab (the lobby)."""
+    fay = hub_user("fay")
+    page = fay.session.get(f"{fay.hub_url}/hub/home")
+    assert page.status_code == 200
+    assert "PeerPrep" in page.text and "peerprep-open-lobby" in page.text
+    assert "window.location.replace" in page.text
+    # To the server, or (not running yet) to the spawn page that starts it and then goes there.
+    assert f"/user/{fay.name}/" in page.text or f"/hub/spawn/{fay.name}" in page.text
