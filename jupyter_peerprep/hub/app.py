@@ -60,6 +60,11 @@ class PeerPrepService(Application):
         "debug": ({"Application": {"log_level": logging.DEBUG}}, "Log at debug level."),
     }
 
+    @default("log_level")
+    def _default_log_level(self) -> int:
+        # One INFO line per state change of a ticket, room or run is the service's audit trail.
+        return logging.INFO
+
     config_file = Unicode(
         "peerprep_config.py",
         help="Python config file to load (relative to the working directory). Missing is fine.",
