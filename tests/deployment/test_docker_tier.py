@@ -24,7 +24,7 @@ import pytest
 
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.rooms import match_pair, wait_for_questions
-from jupyter_peerprep.testing.rooms import new_student as testing_new_student
+from jupyter_peerprep.testing.rooms import new_student as signed_up_student
 
 # The first run builds the images (minutes); later runs reuse them.
 pytestmark = [pytest.mark.container, pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -251,7 +251,7 @@ def test_build_script_reuses_unchanged_images(docker_host, app_images):
 
 
 def new_student(hub, prefix: str) -> HubUser:
-    return testing_new_student(hub.url, prefix, spawn_timeout=180)
+    return signed_up_student(hub.url, prefix, spawn_timeout=180)
 
 
 def test_pair_room_is_a_shared_limited_container_removed_at_the_end(

@@ -20,7 +20,7 @@ import pytest
 
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
-from jupyter_peerprep.testing.rooms import match_pair as testing_match_pair
+from jupyter_peerprep.testing.rooms import match_pair as pair_into_room
 from jupyter_peerprep.testing.rooms import new_student, wait_for_questions
 from jupyter_peerprep.testing.ydoc import YClient
 
@@ -63,7 +63,7 @@ def new_user(hub, prefix: str) -> HubUser:
 
 def match_pair(hub) -> tuple[HubUser, HubUser, dict]:
     a, b = new_user(hub, "ann"), new_user(hub, "ben")
-    return a, b, testing_match_pair(a, b)
+    return a, b, pair_into_room(a, b)
 
 
 def service_db(hub) -> Path:
