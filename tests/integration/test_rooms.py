@@ -27,6 +27,7 @@ from jupyter_peerprep.testing.ydoc import YClient
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
+REPO = HERE.parents[1]
 
 
 def _question_notebook() -> dict:
@@ -144,7 +145,7 @@ def test_room_kernel_is_sandboxed(room_hub):
     probes = {
         "other home": f"import os; print(os.listdir({str(other_home)!r}))",
         "service database": f"print(open({str(service_db(room_hub))!r}, 'rb').read(10))",
-        "question bank": "import os; print(os.listdir('/work/main/question_bank'))",
+        "question bank": f"import os; print(os.listdir({str(REPO / 'question_bank')!r}))",
         "write into the Python environment": (
             "import sys, os; open(os.path.join(sys.prefix, 'planted'), 'w').write('x')"
         ),

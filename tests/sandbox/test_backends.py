@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 import pytest
 
 from jupyter_peerprep.sandbox.base import Sandbox, SandboxLimits
+
+# The repository (and so the question bank) wherever this checkout lives.
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ async def test_root_holds_only_what_python_needs(sandbox, backend):
         "        return bool(os.listdir(p)) if os.path.isdir(p) else bool(open(p).read(1))\n"
         "    except OSError:\n"
         "        return False\n"
-        "print([p for p in ('/work/main', '/root', '/home', '/etc/shadow', '/.peerprep')"
+        f"print([p for p in ({str(REPO)!r}, '/root', '/home', '/etc/shadow', '/.peerprep')"
         " if readable(p)])\n"
     )
     result = await sandbox.run_python(["-c", program], limits=SandboxLimits())
