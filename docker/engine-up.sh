@@ -58,7 +58,9 @@ start_service() {
     else
         rm -f "$SOCK"
         say "starting podman system service on unix://$SOCK (log: $LOG)"
-        setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &
+        # From /: conmon writes files such as "oom" (a container hit its memory limit) into
+        # the service's working directory, which must not be a checkout.
+        (cd / && setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &)
         echo $! >"$PIDFILE"
     fi
     for _ in $(seq 1 100); do
