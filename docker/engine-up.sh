@@ -60,7 +60,8 @@ start_service() {
         say "starting podman system service on unix://$SOCK (log: $LOG)"
         # From /: conmon writes files such as "oom" (a container hit its memory limit) into
         # the service's working directory, which must not be a checkout.
-        (cd / && setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &)
+        setsid nohup sh -c 'cd / && exec podman system service --time=0 "unix://$1"' sh "$SOCK" \
+            >>"$LOG" 2>&1 </dev/null &
         echo $! >"$PIDFILE"
     fi
     for _ in $(seq 1 100); do
