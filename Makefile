@@ -83,10 +83,13 @@ $(STAMPS)/system: | $(STAMPS)
 	fi
 	touch $@
 
-# The virtualenv with the build tools first, so the package installs without build isolation.
+# The virtualenv with the build tools first, so the package installs without build isolation
+# (setuptools and wheel too: without isolation, sdist-only dependencies such as onetimepass
+# are built with the venv's own setuptools, and the one a fresh venv ships cannot).
 $(STAMPS)/venv: pyproject.toml | $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q --upgrade setuptools wheel
 	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.5,<4.6'
 	$(MAKE) $(STAMPS)/labext
 	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,test,dev]'
