@@ -48,6 +48,7 @@ from matching_support import add_bank  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from jupyter_peerprep.hub import db  # noqa: E402
+from jupyter_peerprep.hub.app import PeerPrepService, settle_heap  # noqa: E402
 from jupyter_peerprep.hub.matching import (  # noqa: E402
     InMemoryEngine,
     Matchmaker,
@@ -92,8 +93,11 @@ def bare_commit_ms(url: str, n: int = 200) -> float:
 
 
 async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
-    """Enqueue at ``rate``/s for ``seconds`` against a fresh schema at ``url``."""
-    engine = db.make_engine(url)
+    """Enqueue at ``rate``/s for ``seconds`` against a fresh schema at ``url``, with the
+    database and heap set up as the PeerPrep service sets them up."""
+    engine = db.make_engine(
+        url, sqlite_checkpoint_interval=PeerPrepService.sqlite_checkpoint_interval.default_value
+    )
     db.upgrade(engine)
     factory = db.session_factory(engine)
     add_bank(factory)
@@ -105,6 +109,7 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
         tick_interval=1.0,
     )
     await mm.start()
+    settle_heap()
     emitted: dict[str, float] = {}
     group: dict[str, list[str]] = {}
     notify = mm.notifier.notify

@@ -3,9 +3,9 @@
 Two layers:
 
 - a pure core (``Policy``, ``Waiting``, ``relax_level``, ``agreement``, ``choose_partner``,
-  ``plan``) that decides pairs from waiting tickets and a clock, with no I/O, so that it can be
-  tested exhaustively (``tests/matching``) and run a million times in ``benchmarks/matching.py``
-  (``InMemoryEngine``);
+  ``plan``, ``choose_question``) that decides pairs from waiting tickets and a clock, with no
+  I/O, so that it can be tested exhaustively (``tests/matching``) and run a million times in
+  ``benchmarks/matching.py`` (``InMemoryEngine``);
 - ``Matchmaker``, the configurable that keeps tickets in the service database and claims two
   tickets plus creates the ``Room`` and both ``RoomMember`` rows in one transaction.
 
@@ -13,13 +13,23 @@ Relaxation levels, by time waited: 0 exact (difficulty + a shared topic + langua
 ``topic_relax_after`` any topic; 2 after ``difficulty_relax_after`` also a neighbouring
 difficulty; at ``timeout_after`` the ticket times out with a message saying what to try.
 
-Safety across several service processes on one PostgreSQL: a matcher first locks its own ticket
-(``FOR UPDATE``), then the candidates with ``FOR UPDATE SKIP LOCKED``, so a ticket is only ever
-claimed by the transaction holding its row lock, and it claims it only while it is still
-``waiting``. The partial unique indexes (one waiting ticket, one active room per user) are the
-last line of defence. On SQLite every transaction is ``BEGIN IMMEDIATE`` (``db.py``), which
-serialises writers. A matcher that skipped locked candidates and found nobody retries after a
-short random pause, and the periodic tick catches anything left, so no pair is missed for long.
+Throughput: match requests are written in batches, one transaction per batch (group commit).
+While a batch is being written, new requests queue up and form the next batch, which reads
+what it needs with a handful of set-based statements (open tickets and rooms of its students,
+their profiles, the waiting tickets, recent partners, attempted questions), pairs its new
+tickets with the waiting ones and with each other through the pure core, and inserts
+tickets, rooms and members with one statement each. Matched new tickets are inserted already
+matched, so a ticket that finds a partner at once is never visible as waiting.
+
+Safety across several service processes on one PostgreSQL: matching transactions (batches and
+ticks) take one transaction-scoped advisory lock first, so they run one at a time across all
+processes and each sees every ticket the previous one committed (on SQLite, ``BEGIN
+IMMEDIATE`` in ``db.py`` serialises every writer the same way). Within one, the waiting
+tickets it may claim are locked with ``FOR UPDATE SKIP LOCKED``, so a ticket is claimed only by
+the transaction holding its row lock (a student cancelling it at that moment holds it too),
+and only while it is still ``waiting``. The partial unique indexes (one waiting ticket, one
+active room per user) are the last line of defence: a batch they refuse is written again
+request by request.
 """
 
 from __future__ import annotations
@@ -27,20 +37,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 from ..questions.vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
 from . import db, metrics, profiles
+from . import matching_sql as sql
 from .models import (
     Proficiency,
     Profile,
@@ -468,6 +478,21 @@ class Matchmaker(LoggingConfigurable):
         ticket on enqueue; the periodic tick considers all of them.""",
     ).tag(config=True)
 
+    max_batch = Integer(
+        200,
+        help="""At most this many match requests are written in one database transaction.
+        Requests that arrive while a transaction is being written wait for the next one
+        (group commit), so a busy service pays one commit for many students; this bounds
+        how long the last of them waits.""",
+    ).tag(config=True)
+
+    @validate("max_batch")
+    def _validate_max_batch(self, proposal: dict[str, Any]) -> int:
+        value: int = proposal["value"]
+        if value < 1:
+            raise TraitError(f"Matchmaker.max_batch must be >= 1, got {value}")
+        return value
+
     languages = List(
         Unicode(),
         help="Languages students may ask for (the kernels the rooms provide).",
@@ -519,6 +544,9 @@ class Matchmaker(LoggingConfigurable):
         self._last_tick: datetime | None = None
         self._last_full_pass: datetime | None = None
         self._question_cache: tuple[datetime, Sequence[Any]] | None = None
+        self._requests: list[_Request] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._candidates_stmt: tuple[int, Any] | None = None
         self.check_config()
 
     def check_config(self) -> None:
@@ -671,104 +699,253 @@ class Matchmaker(LoggingConfigurable):
             idempotency_key=key,
         )
 
-    async def enqueue(
-        self, username: str, request: MatchRequest, _retry: bool = False
-    ) -> tuple[dict[str, Any], bool]:
+    async def enqueue(self, username: str, request: MatchRequest) -> tuple[dict[str, Any], bool]:
         """Open a ticket (or return the one for this idempotency key) and try to match it.
 
         Returns (ticket json, created). Raises MatchError(409) with the open ticket, or naming
         the active room, when the student may not open another ticket.
-        """
-        now = self.clock()
-        try:
-            with db.transaction(self.session_factory) as s:
-                existing = self._existing(s, username, request.idempotency_key, now)
-                if existing is not None:
-                    return existing, False
-                profile = profiles.get_or_create(s, username)
-                profiles.refresh_rating(s, profile)
-                language = request.language or profile.language
-                if language not in self.languages:
-                    language = self.languages[0]
-                ticket = Ticket(
-                    id=new_id(),
-                    username=username,
-                    idempotency_key=request.idempotency_key,
-                    difficulty=request.difficulty,
-                    topics=request.topics,
-                    language=language,
-                    state=TicketState.waiting.value,
-                    relax_level=EXACT,
-                    created=now,
-                    updated=now,
-                    lease_expires=now + timedelta(seconds=self.lease_seconds),
-                    message=relax_message_for_new(),
-                )
-                s.add(ticket)
-                s.flush()
-                ticket_id = ticket.id
-                # Match in the same transaction: one commit per enqueue, and the ticket is
-                # never visible to others as waiting if a partner was already there.
-                room_id, skipped, notify = self._match_locked(s, ticket, now)
-                result = self.ticket_json(s, ticket, now)
-        except IntegrityError:
-            # A concurrent request of the same student won the race: answer as it would.
-            with db.transaction(self.session_factory) as s:
-                existing = self._existing(s, username, request.idempotency_key, now)
-            if existing is not None:
-                return existing, False
-            if _retry:
-                raise
-            # Two first requests of one student both created the profile: once more.
-            return await self.enqueue(username, request, _retry=True)
-        self.log.info(
-            "Ticket %s waiting: %s wants %s (%s)",
-            ticket_id,
-            username,
-            describe(request.difficulty, request.topics),
-            language,
-        )
-        self.notifier.notify(notify)
-        if skipped:
-            _, retried = await self.try_match(ticket_id)
-            result = retried or result
-        elif room_id is None and self.is_postgres:
-            # Another process may have been inserting a compatible ticket at this moment,
-            # invisible to us until it commits; its own matcher then sees ours. To be sure
-            # neither side missed the other, look once more right after our commit.
-            _, retried = await self.try_match(ticket_id, attempts=1)
-            result = retried or result
-        return result, True
 
-    def _existing(
-        self, s: Session, username: str, key: str, now: datetime
-    ) -> dict[str, Any] | None:
-        mine = s.scalars(
-            select(Ticket).where(
-                Ticket.username == username,
-                (Ticket.idempotency_key == key) | (Ticket.state == TicketState.waiting.value),
+        Requests are written in batches (group commit): the requests that arrive while one
+        batch is being written form the next, which checks them, inserts their tickets, pairs
+        them with the waiting tickets and with each other, and creates the rooms, all in one
+        transaction. An idle service writes each request at once; a busy one pays one commit
+        for many students instead of one each.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[dict[str, Any], bool]] = loop.create_future()
+        self._requests.append(_Request(username, request, self.clock(), future))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_batches())
+        return await future
+
+    async def _write_batches(self) -> None:
+        """Write queued requests batch by batch until none are left."""
+        while self._requests:
+            batch = self._requests[: self.max_batch]
+            del self._requests[: len(batch)]
+            try:
+                outcome = self._write_batch(batch)
+            except Exception as e:
+                self.log.error("Could not write %d match request(s): %s", len(batch), e)
+                outcome = _BatchOutcome(answers=[e] * len(batch))
+            self.notifier.notify(outcome.notify)
+            for r, answer in zip(batch, outcome.answers, strict=True):
+                if r.future.done():  # the client went away; its ticket stays, its lease ends
+                    continue
+                if isinstance(answer, BaseException):
+                    r.future.set_exception(answer)
+                else:
+                    r.future.set_result(answer)
+            # Let the requests that arrived while this batch was written join the next one.
+            await asyncio.sleep(0)
+
+    def _write_batch(self, batch: list[_Request]) -> _BatchOutcome:
+        try:
+            return self._batch_transaction(batch)
+        except (IntegrityError, _Lost) as e:
+            # A constraint refused the batch: a concurrent request of one of these students, in
+            # another service process, got in first. Write the requests one by one, so that
+            # each is answered as the winner's request would be and the others go ahead.
+            if len(batch) > 1:
+                self.log.info("Batch of %d match requests refused (%s); one by one", len(batch), e)
+                outcome = _BatchOutcome()
+                for r in batch:
+                    outcome.extend(self._write_batch([r]))
+                return outcome
+            try:
+                return self._batch_transaction(batch)
+            except (IntegrityError, _Lost) as again:
+                return _BatchOutcome(answers=[again])
+
+    def _batch_transaction(self, batch: list[_Request]) -> _BatchOutcome:
+        """Admit, insert, pair and answer ``batch`` in one transaction."""
+        now = self.clock()
+        now_s = _ts(now)
+        outcome = _BatchOutcome()
+        with db.transaction(self.session_factory) as s:
+            self._serialise(s)
+            fresh, verdicts = self._admit(s, batch, now)
+            people = self._profiles(s, {t.username for t in fresh.values()}, now)
+            for t in fresh.values():
+                language = t.language or people[t.username].language
+                t.language = language if language in self.languages else self.languages[0]
+            new = list(fresh.values())
+            pool: list[Waiting] = []
+            names: dict[str, str] = {}
+            if new:
+                languages = {t.language or "" for t in new}
+                for row in s.connection().execute(
+                    self._candidates(), {"now": now, "languages": sorted(languages)}
+                ):
+                    pool.append(
+                        Waiting(
+                            id=row.id,
+                            username=row.username,
+                            difficulty=row.difficulty,
+                            topics=tuple(row.topics),
+                            language=row.language,
+                            created=_ts(row.created),
+                            proficiency=row.proficiency or Proficiency.beginner.value,
+                            rating=1000.0 if row.rating is None else row.rating,
+                        )
+                    )
+                    names[row.username] = row.display_name or row.username
+            stored = {w.id for w in pool}
+            drivers = {t.id for t in new}
+            for t in new:
+                person = people[t.username]
+                pool.append(t.waiting(person.proficiency, person.rating))
+                names[t.username] = person.display_name or t.username
+            pairs: list[tuple[Waiting, Waiting, Agreement]] = []
+            if drivers and len(pool) > 1:
+                recent = self._recent_pairs(s, {w.username for w in pool if w.id in drivers}, now)
+                pairs = plan(
+                    pool,
+                    now_s,
+                    self.policy,
+                    lambda a, b: frozenset((a, b)) in recent,
+                    drivers=drivers,
+                ).pairs
+            made = self._make_rooms(s, pairs, now, stored)
+            rooms: dict[str, dict[str, Any]] = {}
+            for m in made:
+                for me, other in ((m.a, m.b), (m.b, m.a)):
+                    rooms[me.id] = self._made_room_json(m, names[other.username], other.username)
+                    if me.id in fresh:
+                        fresh[me.id].matched(m.room_id, m.messages[me.id], now)
+                outcome.notify += [m.a.id, m.b.id]
+            unmade = {w.id for pair in pairs for w in pair[:2]} - set(rooms)
+            for t in new:
+                if t.id in unmade:
+                    t.message = NO_QUESTIONS
+            if new:
+                sql.insert_rows(s.connection(), sql.TICKETS, [t.row() for t in new])
+            for t in new:
+                self.log.info(
+                    "Ticket %s opened: %s wants %s (%s)",
+                    t.id,
+                    t.username,
+                    describe(t.difficulty, t.topics),
+                    t.language,
+                )
+            for verdict in verdicts:
+                outcome.answers.append(self._answer(s, verdict, rooms, now))
+        return outcome
+
+    def _serialise(self, s: Session) -> None:
+        """Make this matching transaction wait for any other one (a batch or a tick of another
+        service process) to commit first, so that it sees all their tickets.
+
+        SQLite's ``BEGIN IMMEDIATE`` already does this. On PostgreSQL a transaction-scoped
+        advisory lock does: without it, two processes inserting compatible tickets at the same
+        moment would each miss the other's (invisible until committed) and leave both waiting.
+        """
+        if self.is_postgres:
+            s.connection().execute(sql.SERIALISE_MATCHING)
+
+    def _candidates(self) -> Any:
+        """The statement that reads (and locks) the waiting tickets a batch may pair with."""
+        if self._candidates_stmt is None or self._candidates_stmt[0] != self.max_candidates:
+            self._candidates_stmt = (
+                self.max_candidates,
+                sql.waiting_candidates(self.max_candidates),
             )
-        ).all()
-        same = next((t for t in mine if t.idempotency_key == key), None)
-        if same is not None:
-            return self.ticket_json(s, same, now)
-        open_ = next(iter(mine), None)
-        if open_ is not None:
-            raise MatchError(
+        return self._candidates_stmt[1]
+
+    def _admit(
+        self, s: Session, batch: list[_Request], now: datetime
+    ) -> tuple[dict[str, _NewTicket], list[_Verdict]]:
+        """Which requests open a ticket; the others are a retry of an earlier request (the same
+        ticket again) or refused (409: an open ticket, an active room)."""
+        held: dict[tuple[str, str], str] = {}
+        open_: dict[str, str | _NewTicket] = {}
+        conn = s.connection()
+        names = sorted({r.username for r in batch})
+        keys = sorted({r.request.idempotency_key for r in batch})
+        for tid, username, idempotency_key, state in conn.execute(
+            sql.HELD_TICKETS, {"names": names, "keys": keys}
+        ):
+            held[(username, idempotency_key)] = tid
+            if state == TicketState.waiting.value:
+                open_[username] = tid
+        in_room = dict(conn.execute(sql.ACTIVE_ROOMS, {"names": names}).all())
+        fresh: dict[str, _NewTicket] = {}
+        made_here: dict[tuple[str, str], _NewTicket] = {}
+        verdicts: list[_Verdict] = []
+        for r in batch:
+            key = (r.username, r.request.idempotency_key)
+            if key in made_here or key in held:
+                verdicts.append(_Verdict("same", made_here.get(key) or held[key]))
+            elif r.username in open_:
+                verdicts.append(_Verdict("open", open_[r.username]))
+            elif r.username in in_room:
+                verdicts.append(
+                    _Verdict(
+                        "refused",
+                        error=MatchError(
+                            409,
+                            f"You are in room {in_room[r.username]}; end that session before "
+                            "looking for a new partner.",
+                        ),
+                    )
+                )
+            else:
+                t = _NewTicket.open(r, lease=timedelta(seconds=self.lease_seconds))
+                fresh[t.id] = made_here[key] = t
+                open_[r.username] = t
+                verdicts.append(_Verdict("new", t))
+        return fresh, verdicts
+
+    def _profiles(self, s: Session, usernames: set[str], now: datetime) -> dict[str, Any]:
+        """Profile columns the matcher needs, creating missing profiles and refreshing ratings."""
+        if not usernames:
+            return {}
+        conn = s.connection()
+        names = sorted(usernames)
+        rows = {row.username: row for row in conn.execute(sql.MATCH_PROFILES, {"names": names})}
+        missing = [n for n in names if n not in rows]
+        if missing:
+            sql.insert_rows(
+                conn, sql.PROFILES, [profiles.new_profile_values(n, now) for n in missing]
+            )
+        # A new profile has no submits yet: only the others' ratings may need a refresh.
+        ratings = dict.fromkeys(missing, profiles.INITIAL_RATING)
+        ratings.update(profiles.compute_ratings(s, [n for n in names if n in rows]))
+        stale = [
+            {"u": n, "r": r}
+            for n, r in ratings.items()
+            if n in rows and abs(rows[n].rating - r) > 1e-9
+        ]
+        if stale:
+            conn.execute(sql.SET_RATING, stale)
+        out: dict[str, Any] = {}
+        for n in usernames:
+            row = rows.get(n)
+            out[n] = _Person(
+                display_name=row.display_name if row else "",
+                language=row.language if row else "python",
+                proficiency=row.proficiency if row else Proficiency.beginner.value,
+                rating=ratings[n],
+            )
+        return out
+
+    def _answer(
+        self, s: Session, verdict: _Verdict, rooms: dict[str, dict[str, Any]], now: datetime
+    ) -> tuple[dict[str, Any], bool] | MatchError:
+        if verdict.error is not None:
+            return verdict.error
+        ticket = verdict.ticket
+        if isinstance(ticket, _NewTicket):
+            body = self._ticket_view(ticket, now, rooms.get(ticket.id))
+        else:
+            body = self.ticket_json(s, s.get_one(Ticket, ticket), now)
+        if verdict.kind == "open":
+            return MatchError(
                 409,
                 "You already have an open ticket; cancel it before asking for another match.",
-                self.ticket_json(s, open_, now),
+                body,
             )
-        member = s.scalar(
-            select(RoomMember).where(RoomMember.username == username, RoomMember.active.is_(True))
-        )
-        if member is not None:
-            raise MatchError(
-                409,
-                f"You are in room {member.room_id}; end that session before looking for a "
-                "new partner.",
-            )
-        return None
+        return body, verdict.kind == "new"
 
     def get(self, username: str, ticket_id: str, *, renew: bool = False) -> dict[str, Any]:
         """The ticket as its owner sees it; 404 for anyone else. ``renew`` extends the lease."""
@@ -810,80 +987,6 @@ class Matchmaker(LoggingConfigurable):
 
     # -- matching ---------------------------------------------------------------------------
 
-    async def try_match(
-        self, ticket_id: str, attempts: int = 5
-    ) -> tuple[str | None, dict[str, Any] | None]:
-        """Try to pair one waiting ticket now: (room id or None, the ticket's json after).
-
-        Without a partner now, the periodic tick tries again."""
-        ticket_json: dict[str, Any] | None = None
-        for attempt in range(attempts):
-            room_id, skipped, ticket_json = self._try_match_once(ticket_id)
-            if room_id is not None or not skipped:
-                return room_id, ticket_json
-            # Another process held some candidates: it may be pairing them, or it may be a
-            # matcher for one of them that skipped *us*. Back off briefly and look again.
-            await asyncio.sleep(random.uniform(0.0005, 0.004) * (attempt + 1))  # noqa: S311
-        self._wake.set()
-        return None, ticket_json
-
-    def _try_match_once(self, ticket_id: str) -> tuple[str | None, bool, dict[str, Any] | None]:
-        now = self.clock()
-        now_s = _ts(now)
-        notify: list[str] = []
-        with db.transaction(self.session_factory) as s:
-            me = s.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
-            if me is None:
-                return None, False, None
-            if (
-                me.state != TicketState.waiting.value
-                or me.lease_expires < now
-                or relax_level(now_s - _ts(me.created), self.policy) >= TIMED_OUT
-            ):
-                return None, False, self.ticket_json(s, me, now)
-            room_id, skipped, notify = self._match_locked(s, me, now)
-            result = self.ticket_json(s, me, now)
-        self.notifier.notify(notify)
-        return room_id, skipped, result
-
-    def _match_locked(
-        self, s: Session, me: Ticket, now: datetime
-    ) -> tuple[str | None, bool, list[str]]:
-        """Pair ``me`` (waiting, row locked or just inserted by ``s``) with the best partner
-        among the waiting tickets no other transaction holds. Returns (room id or None,
-        whether locked candidates were skipped, tickets to notify after commit)."""
-        now_s = _ts(now)
-        base = select(Ticket).where(
-            Ticket.state == TicketState.waiting.value,
-            Ticket.language == me.language,
-            Ticket.id != me.id,
-            Ticket.username != me.username,
-            Ticket.lease_expires >= now,
-        )
-        candidates = s.scalars(
-            base.order_by(Ticket.created)
-            .limit(self.max_candidates)
-            .with_for_update(skip_locked=True)
-        ).all()
-        waiting = self._as_waiting(s, [me, *candidates])
-        recent = self._recent_partners(s, me.username, now) if candidates else set()
-        chosen = choose_partner(
-            waiting[me.id],
-            [waiting[c.id] for c in candidates],
-            now_s,
-            self.policy,
-            lambda a, b: b in recent,
-        )
-        if chosen is None:
-            skipped = False
-            if self.is_postgres and len(candidates) < self.max_candidates:
-                total = s.scalar(select(func.count()).select_from(base.subquery()))
-                skipped = bool(total and total > len(candidates))
-            return None, skipped, []
-        other = next(c for c in candidates if c.id == chosen[0].id)
-        room_id = self._create_room(s, me, other, chosen[1], now)
-        return room_id, False, [me.id, other.id] if room_id is not None else []
-
     async def tick(self) -> dict[str, int]:
         """One pass: expire leases, time out, relax, and pair everyone who fits."""
         now = self.clock()
@@ -891,6 +994,7 @@ class Matchmaker(LoggingConfigurable):
         counts = {"expired": 0, "timed_out": 0, "relaxed": 0, "matched": 0, "in_room": 0}
         notify: list[str] = []
         with db.transaction(self.session_factory) as s:
+            self._serialise(s)
             tickets = s.scalars(
                 select(Ticket)
                 .where(Ticket.state == TicketState.waiting.value)
@@ -955,13 +1059,10 @@ class Matchmaker(LoggingConfigurable):
                     counts["timed_out"] += 1
                     notify.append(t.id)
                     self.log.info("Ticket %s timed out", t.id)
-            paired: set[str] = set()
-            for a, b, agreed in decided.pairs:
-                room_id = self._create_room(s, by_id[a.id], by_id[b.id], agreed, now)
-                if room_id is not None:
-                    counts["matched"] += 1
-                    paired.update((a.id, b.id))
-                    notify.extend((a.id, b.id))
+            made = self._make_rooms(s, decided.pairs, now, set(by_id))
+            paired = {w.id for m in made for w in (m.a, m.b)}
+            counts["matched"] = len(made)
+            notify.extend(paired)
             for t in live:
                 level = decided.levels.get(t.id, EXACT)
                 if t.id in paired or level >= TIMED_OUT or level == t.relax_level:
@@ -1038,171 +1139,134 @@ class Matchmaker(LoggingConfigurable):
             )
         return out
 
-    def _recent_partners(self, s: Session, username: str, now: datetime) -> set[str]:
-        """Who ``username`` was paired with within the rematch cooldown."""
-        if self.rematch_cooldown <= 0:
-            return set()
-        cutoff = now - timedelta(seconds=self.rematch_cooldown)
-        m1, m2 = aliased(RoomMember), aliased(RoomMember)
-        return set(
-            s.scalars(
-                select(m2.username)
-                .join(m1, and_(m1.room_id == m2.room_id, m1.username == username))
-                .join(Room, Room.id == m2.room_id)
-                .where(m2.username != username, Room.created >= cutoff)
-            ).all()
-        )
-
     def _recent_pairs(
-        self, s: Session, usernames: Sequence[str], now: datetime
+        self, s: Session, usernames: Collection[str], now: datetime
     ) -> set[frozenset[str]]:
-        if len(usernames) < 2 or self.rematch_cooldown <= 0:
+        """The pairs made within the rematch cooldown that involve one of ``usernames``."""
+        if not usernames or self.rematch_cooldown <= 0:
             return set()
-        cutoff = now - timedelta(seconds=self.rematch_cooldown)
-        m1, m2 = aliased(RoomMember), aliased(RoomMember)
-        names = set(usernames)
-        rows = s.execute(
-            select(m1.username, m2.username)
-            .join(m2, and_(m2.room_id == m1.room_id, m2.username > m1.username))
-            .join(Room, Room.id == m1.room_id)
-            .where(m1.username.in_(names), m2.username.in_(names), Room.created >= cutoff)
-        ).all()
+        since = now - timedelta(seconds=self.rematch_cooldown)
+        rows = s.connection().execute(
+            sql.RECENT_PARTNERS, {"names": sorted(set(usernames)), "since": since}
+        )
         return {frozenset(r) for r in rows}
 
-    def _create_room(
-        self, s: Session, a: Ticket, b: Ticket, agreed: Agreement, now: datetime
-    ) -> str | None:
-        """Claim ``a`` and ``b`` and create their room, inside the caller's transaction.
-
-        Runs in a savepoint: if a constraint refuses (a student got into a room meanwhile),
-        nothing of this pair is kept and the rest of the transaction goes on.
+    def _make_rooms(
+        self,
+        s: Session,
+        pairs: Sequence[tuple[Waiting, Waiting, Agreement]],
+        now: datetime,
+        stored: set[str],
+    ) -> list[_MadeRoom]:
+        """Create the rooms of ``pairs`` inside the caller's transaction: the room, both
+        members, and the claim of the tickets already in the database (``stored``; the caller
+        inserts its new tickets as matched itself). A claim that finds its ticket no longer
+        waiting raises ``_Lost`` and the whole transaction rolls back: it cannot happen while
+        the caller holds the rows' locks, and the database refuses what the locks would miss.
         """
-        picked = self.pick_question(s, agreed, [a.username, b.username])
-        if picked is None:
-            for t in (a, b):
-                t.message = (
-                    "Waiting: no questions have been published yet, so no room can be made. "
-                    "Ask your instructor to publish one."
+        if not pairs:
+            return []
+        questions = self._current_questions(s)
+        if not questions:
+            waiting_for_questions = [w.id for pair in pairs for w in pair[:2] if w.id in stored]
+            if waiting_for_questions:
+                s.execute(
+                    update(Ticket)
+                    .where(Ticket.id.in_(waiting_for_questions))
+                    .values(message=NO_QUESTIONS)
+                    .execution_options(synchronize_session=False)
                 )
-            return None
-        qv, note = picked
-        room_id = new_id()
-        pair_user = f"pair-{room_id[:12]}"
-        topic = next(
-            (x for x in qv.topics if x in agreed.topics), qv.topics[0] if qv.topics else ""
-        )
-        try:
-            with s.begin_nested():
-                s.add(
-                    Room(
-                        id=room_id,
-                        pair_user=pair_user,
-                        question_id=qv.question_id,
-                        question_version=qv.version,
-                        difficulty=qv.difficulty,
-                        topic=topic,
-                        state=RoomState.starting.value,
-                        message=note,
-                        created=now,
-                    )
-                )
-                s.flush()
-                for t in (a, b):
-                    s.add(RoomMember(room_id=room_id, username=t.username, active=True))
-                messages = {
-                    t.id: (
-                        f"Matched with {other.username} on {qv.title} "
-                        f"({describe(qv.difficulty, qv.topics)}). {note}"
-                    ).strip()
-                    for t, other in ((a, b), (b, a))
+            return []
+        attempted = self._attempted(s, {w.username for pair in pairs for w in pair[:2]})
+        made: list[_MadeRoom] = []
+        for a, b, agreed in pairs:
+            counts: dict[str, int] = {}
+            for username in (a.username, b.username):
+                for qid in attempted.get(username, ()):
+                    counts[qid] = counts.get(qid, 0) + 1
+            qv, note = choose_question(questions, agreed, counts)
+            room_id = new_id()
+            topic = next(
+                (x for x in qv.topics if x in agreed.topics), qv.topics[0] if qv.topics else ""
+            )
+            messages = {
+                me.id: (
+                    f"Matched with {other.username} on {qv.title} "
+                    f"({describe(qv.difficulty, qv.topics)}). {note}"
+                ).strip()
+                for me, other in ((a, b), (b, a))
+            }
+            made.append(_MadeRoom(room_id, f"pair-{room_id[:12]}", qv, topic, note, a, b, messages))
+        conn = s.connection()
+        sql.insert_rows(
+            conn,
+            sql.ROOMS,
+            [
+                {
+                    "id": m.room_id,
+                    "pair_user": m.pair_user,
+                    "question_id": m.question.question_id,
+                    "question_version": m.question.version,
+                    "difficulty": m.question.difficulty,
+                    "topic": m.topic,
+                    "state": RoomState.starting.value,
+                    "message": m.note,
+                    "created": now,
                 }
-                for t in (a, b):
-                    claimed = s.execute(
-                        update(Ticket)
-                        .where(Ticket.id == t.id, Ticket.state == TicketState.waiting.value)
-                        .values(
-                            state=TicketState.matched.value,
-                            room_id=room_id,
-                            updated=now,
-                            message=messages[t.id],
-                        )
-                        .execution_options(synchronize_session=False)
-                    )
-                    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                        raise _Lost(t.id)
-                s.flush()
-        except (IntegrityError, _Lost) as e:
-            self.log.warning("Pair %s + %s not made: %s", a.id, b.id, e)
-            return None
-        for t in (a, b):
-            # The UPDATE above changed the rows; bring the loaded objects up to date without
-            # another round trip (and without marking them dirty).
-            set_committed_value(t, "state", TicketState.matched.value)
-            set_committed_value(t, "room_id", room_id)
-            set_committed_value(t, "updated", now)
-            set_committed_value(t, "message", messages[t.id])
-            metrics.observe_match(_ts(now) - _ts(t.created), difficulty=t.difficulty)
-        self.log.info(
-            "Room %s created: %s + %s on %s v%s (tickets %s, %s)",
-            room_id,
-            a.username,
-            b.username,
-            qv.question_id,
-            qv.version,
-            a.id,
-            b.id,
+                for m in made
+            ],
         )
-        return room_id
+        sql.insert_rows(
+            conn,
+            sql.MEMBERS,
+            [
+                {"room_id": m.room_id, "username": w.username, "active": True}
+                for m in made
+                for w in (m.a, m.b)
+            ],
+        )
+        claims = {w.id: m.room_id for m in made for w in (m.a, m.b) if w.id in stored}
+        messages = {tid: m.messages[tid] for m in made for tid in m.messages if tid in claims}
+        claimed = sql.claim(conn, claims, messages, now)
+        if claimed != len(claims):
+            raise _Lost(f"{len(claims) - claimed} ticket(s) no longer waiting")
+        for m in made:
+            for w in (m.a, m.b):
+                metrics.observe_match(_ts(now) - w.created, difficulty=w.difficulty)
+            self.log.info(
+                "Room %s created: %s + %s on %s v%s (tickets %s, %s)",
+                m.room_id,
+                m.a.username,
+                m.b.username,
+                m.question.question_id,
+                m.question.version,
+                m.a.id,
+                m.b.id,
+            )
+        return made
+
+    def _attempted(self, s: Session, usernames: Collection[str]) -> dict[str, list[str]]:
+        """The questions of every room each of ``usernames`` was in."""
+        out: dict[str, list[str]] = {}
+        for username, qid in s.connection().execute(
+            sql.ATTEMPTED, {"names": sorted(set(usernames))}
+        ):
+            out.setdefault(username, []).append(qid)
+        return out
 
     def pick_question(
         self, s: Session, agreed: Agreement, usernames: Sequence[str]
     ) -> tuple[PickedQuestion, str] | None:
-        """The question for a pair, and a note when it is not what they agreed on.
-
-        Best: the agreed difficulty and one of the agreed topics, attempted by neither student.
-        Without one, the closest: agreed difficulty any topic, then a neighbouring difficulty.
-        """
-        rows = self._current_questions(s)
-        if not rows:
+        """The question for a pair, and a note when it is not what they agreed on (see
+        ``choose_question``); None while no question is published."""
+        questions = self._current_questions(s)
+        if not questions:
             return None
-        attempted: dict[str, int] = {}
-        for (qid,) in s.execute(
-            select(Room.question_id)
-            .join(RoomMember, RoomMember.room_id == Room.id)
-            .where(RoomMember.username.in_(list(usernames)))
-        ).all():
-            attempted[qid] = attempted.get(qid, 0) + 1
-        want = DIFFICULTIES.index(agreed.difficulty)
-
-        def rank(row: Any) -> tuple[int, int, int, float]:
-            d = DIFFICULTIES.index(row.difficulty) if row.difficulty in DIFFICULTIES else 9
-            topical = any(x in agreed.topics for x in row.topics)
-            # Criteria first (difficulty, then topic), then not attempted, then random.
-            return (
-                abs(d - want),
-                0 if topical else 1,
-                attempted.get(row.question_id, 0),
-                random.random(),  # noqa: S311 (variety, not secrecy)
-            )
-
-        best = min(rows, key=rank)
-        note = ""
-        best_rank = rank(best)
-        if best_rank[0] or best_rank[1]:
-            note = (
-                f"No question matches {describe(agreed.difficulty, agreed.topics)}; "
-                f"picked the closest: {best.title} ({describe(best.difficulty, best.topics)})."
-            )
-        return (
-            PickedQuestion(
-                question_id=best.question_id,
-                version=best.version,
-                title=best.title,
-                difficulty=best.difficulty,
-                topics=list(best.topics),
-            ),
-            note,
-        )
+        counts: dict[str, int] = {}
+        for qids in self._attempted(s, usernames).values():
+            for qid in qids:
+                counts[qid] = counts.get(qid, 0) + 1
+        return choose_question(questions, agreed, counts)
 
     def _current_questions(self, s: Session) -> Sequence[Any]:
         """Current versions of the questions not retired (title, difficulty, topics only).
@@ -1237,6 +1301,9 @@ class Matchmaker(LoggingConfigurable):
     # -- presentation -----------------------------------------------------------------------
 
     def ticket_json(self, s: Session, t: Ticket, now: datetime) -> dict[str, Any]:
+        return self._ticket_view(t, now, self._room_json(s, t) if t.room_id else None)
+
+    def _ticket_view(self, t: Ticket | _NewTicket, now: datetime, room: Any) -> dict[str, Any]:
         waiting = t.state == TicketState.waiting.value
         end = now if waiting else t.updated
         elapsed = max(0.0, _ts(end) - _ts(t.created))
@@ -1257,7 +1324,21 @@ class Matchmaker(LoggingConfigurable):
             "created": t.created.isoformat(),
             "elapsed_s": round(elapsed, 3),
             "message": t.message,
-            "room": self._room_json(s, t) if t.room_id else None,
+            "room": room,
+        }
+
+    def _made_room_json(self, m: _MadeRoom, partner_display: str, partner: str) -> dict[str, Any]:
+        """``_room_json`` of a room this process just made, without reading it back."""
+        return {
+            "id": m.room_id,
+            "pair_user": m.pair_user,
+            "state": RoomState.starting.value,
+            "url": self.room_url_template.format(pair_user=m.pair_user, room_id=m.room_id),
+            "question": {"id": m.question.question_id, "title": m.question.title},
+            "difficulty": m.question.difficulty,
+            "topic": m.topic,
+            "note": m.note,
+            "partner": {"name": partner, "display_name": partner_display},
         }
 
     def _room_json(self, s: Session, t: Ticket) -> dict[str, Any] | None:
@@ -1302,8 +1383,185 @@ class PickedQuestion:
     topics: list[str]
 
 
+def choose_question(
+    questions: Sequence[Any], agreed: Agreement, attempted: dict[str, int]
+) -> tuple[PickedQuestion, str]:
+    """The best of ``questions`` (rows with question_id, version, title, difficulty, topics)
+    for a pair, and a note when it is not what they agreed on.
+
+    Best: the agreed difficulty and one of the agreed topics, attempted by neither student
+    (``attempted``: question id -> rooms of the two students that had it). Without one, the
+    closest: agreed difficulty any topic, then a neighbouring difficulty. Ties: at random.
+    """
+    want = DIFFICULTIES.index(agreed.difficulty)
+
+    def rank(row: Any) -> tuple[int, int, int, float]:
+        d = DIFFICULTIES.index(row.difficulty) if row.difficulty in DIFFICULTIES else 9
+        topical = any(x in agreed.topics for x in row.topics)
+        return (
+            abs(d - want),
+            0 if topical else 1,
+            attempted.get(row.question_id, 0),
+            random.random(),  # noqa: S311 (variety, not secrecy)
+        )
+
+    best = min(questions, key=rank)
+    best_rank = rank(best)
+    note = ""
+    if best_rank[0] or best_rank[1]:
+        note = (
+            f"No question matches {describe(agreed.difficulty, agreed.topics)}; "
+            f"picked the closest: {best.title} ({describe(best.difficulty, best.topics)})."
+        )
+    picked = PickedQuestion(
+        question_id=best.question_id,
+        version=best.version,
+        title=best.title,
+        difficulty=best.difficulty,
+        topics=list(best.topics),
+    )
+    return picked, note
+
+
+# ---------------------------------------------------------------------------------------------
+# What a batch of match requests carries through its transaction
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Request:
+    """A POST /api/match waiting for the next batch."""
+
+    username: str
+    request: MatchRequest
+    arrived: datetime
+    future: asyncio.Future[tuple[dict[str, Any], bool]]
+
+
+@dataclass
+class _NewTicket:
+    """A ticket a batch is about to insert, with the attributes ``_ticket_view`` reads."""
+
+    id: str
+    username: str
+    idempotency_key: str
+    difficulty: str
+    topics: list[str]
+    language: str | None  # None until the batch has read the student's profile
+    created: datetime
+    updated: datetime
+    lease_expires: datetime
+    state: str = TicketState.waiting.value
+    relax_level: int = EXACT
+    room_id: str | None = None
+    message: str = field(default_factory=lambda: relax_message_for_new())
+
+    @classmethod
+    def open(cls, r: _Request, lease: timedelta) -> _NewTicket:
+        return cls(
+            id=new_id(),
+            username=r.username,
+            idempotency_key=r.request.idempotency_key,
+            difficulty=r.request.difficulty,
+            topics=r.request.topics,
+            language=r.request.language,
+            created=r.arrived,
+            updated=r.arrived,
+            lease_expires=r.arrived + lease,
+        )
+
+    def waiting(self, proficiency: str, rating: float) -> Waiting:
+        assert self.language is not None
+        return Waiting(
+            id=self.id,
+            username=self.username,
+            difficulty=self.difficulty,
+            topics=tuple(self.topics),
+            language=self.language,
+            created=_ts(self.created),
+            proficiency=proficiency,
+            rating=rating,
+        )
+
+    def matched(self, room_id: str, message: str, now: datetime) -> None:
+        self.state = TicketState.matched.value
+        self.room_id = room_id
+        self.message = message
+        self.updated = now
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "idempotency_key": self.idempotency_key,
+            "difficulty": self.difficulty,
+            "topics": self.topics,
+            "language": self.language,
+            "state": self.state,
+            "relax_level": self.relax_level,
+            "created": self.created,
+            "updated": self.updated,
+            "lease_expires": self.lease_expires,
+            "room_id": self.room_id,
+            "message": self.message,
+        }
+
+
+@dataclass
+class _Verdict:
+    """What a batch does with one request: ``new`` ticket, ``same`` ticket again (a retry of
+    its idempotency key), ``open`` ticket in the way (409), or ``refused`` with ``error``."""
+
+    kind: str
+    ticket: str | _NewTicket = ""
+    error: MatchError | None = None
+
+
+@dataclass
+class _Person:
+    """The profile columns the matcher reads."""
+
+    display_name: str
+    language: str
+    proficiency: str
+    rating: float
+
+
+@dataclass
+class _MadeRoom:
+    """A room created for a pair, with the question picked and each ticket's message."""
+
+    room_id: str
+    pair_user: str
+    question: PickedQuestion
+    topic: str
+    note: str
+    a: Waiting
+    b: Waiting
+    messages: dict[str, str]
+
+
+@dataclass
+class _BatchOutcome:
+    """A written batch: an answer per request (or the error to raise), and the tickets whose
+    streams to wake."""
+
+    answers: list[tuple[dict[str, Any], bool] | BaseException] = field(default_factory=list)
+    notify: list[str] = field(default_factory=list)
+
+    def extend(self, other: _BatchOutcome) -> None:
+        self.answers += other.answers
+        self.notify += other.notify
+
+
 class _Lost(Exception):
     """A ticket was no longer waiting when we tried to claim it."""
+
+
+NO_QUESTIONS = (
+    "Waiting: no questions have been published yet, so no room can be made. "
+    "Ask your instructor to publish one."
+)
 
 
 def relax_message_for_new() -> str:

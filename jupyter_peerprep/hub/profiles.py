@@ -9,9 +9,11 @@ a regraded or deleted run is reflected on the next read.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +28,16 @@ INITIAL_RATING = 1000.0
 QUESTION_RATING = {"easy": 900.0, "medium": 1100.0, "hard": 1300.0}
 ELO_K = 32.0
 MAX_DISPLAY_NAME = 100
+
+# Every submit of the students ``names``, oldest first, with its room's difficulty (built once:
+# the matcher rates a batch of students per transaction).
+_RUNS, _ROOMS = cast(Table, Run.__table__), cast(Table, Room.__table__)
+_SUBMITS = (
+    select(_RUNS.c.username, _ROOMS.c.id, _ROOMS.c.difficulty, _RUNS.c.verdict)
+    .select_from(_ROOMS.join(_RUNS, _RUNS.c.room_id == _ROOMS.c.id))
+    .where(_RUNS.c.username.in_(bindparam("names", expanding=True)), _RUNS.c.kind == "submit")
+    .order_by(_RUNS.c.created)
+)
 
 
 class ProfileError(ValueError):
@@ -45,20 +57,24 @@ def profile_json(p: Profile) -> dict[str, Any]:
     }
 
 
+def new_profile_values(username: str, now: datetime) -> dict[str, Any]:
+    """The columns of a student's first profile (also used by bulk inserts)."""
+    return {
+        "username": username,
+        "display_name": "",
+        "proficiency": Proficiency.beginner.value,
+        "language": "python",
+        "topics": [],
+        "rating": INITIAL_RATING,
+        "created": now,
+        "updated": now,
+    }
+
+
 def get_or_create(s: Session, username: str) -> Profile:
     profile = s.get(Profile, username)
     if profile is None:
-        now = utcnow()
-        profile = Profile(
-            username=username,
-            display_name="",
-            proficiency=Proficiency.beginner.value,
-            language="python",
-            topics=[],
-            rating=INITIAL_RATING,
-            created=now,
-            updated=now,
-        )
+        profile = Profile(**new_profile_values(username, utcnow()))
         s.add(profile)
         s.flush()
     return profile
@@ -79,25 +95,31 @@ def ensure_profile(factory: sessionmaker[Session], username: str) -> dict[str, A
     raise AssertionError("unreachable")
 
 
-def compute_rating(s: Session, username: str) -> float:
-    """The Elo rating of ``username`` from their submits, oldest room first."""
-    rows = s.execute(
-        select(Room.id, Room.difficulty, Run.verdict, Run.created)
-        .join(Run, Run.room_id == Room.id)
-        .where(Run.username == username, Run.kind == "submit")
-        .order_by(Run.created)
-    ).all()
-    outcome: dict[str, tuple[str, bool]] = {}
-    for room_id, difficulty, verdict, _created in rows:
-        passed = verdict == "passed"
+def compute_ratings(s: Session, usernames: Collection[str]) -> dict[str, float]:
+    """The Elo rating of each of ``usernames`` from their submits, oldest room first (one
+    query for all of them: the matcher rates a whole batch of students at once)."""
+    ratings = dict.fromkeys(usernames, INITIAL_RATING)
+    if not ratings:
+        return ratings
+    rows = s.connection().execute(_SUBMITS, {"names": sorted(ratings)}).all()
+    outcomes: dict[str, dict[str, tuple[str, bool]]] = {}
+    for username, room_id, difficulty, verdict in rows:
+        outcome = outcomes.setdefault(username, {})
         _, before = outcome.get(room_id, (difficulty, False))
-        outcome[room_id] = (difficulty, before or passed)
-    rating = INITIAL_RATING
-    for difficulty, won in outcome.values():
-        opponent = QUESTION_RATING.get(difficulty, 1100.0)
-        expected = 1.0 / (1.0 + 10 ** ((opponent - rating) / 400.0))
-        rating += ELO_K * ((1.0 if won else 0.0) - expected)
-    return rating
+        outcome[room_id] = (difficulty, before or verdict == "passed")
+    for username, outcome in outcomes.items():
+        rating = INITIAL_RATING
+        for difficulty, won in outcome.values():
+            opponent = QUESTION_RATING.get(difficulty, 1100.0)
+            expected = 1.0 / (1.0 + 10 ** ((opponent - rating) / 400.0))
+            rating += ELO_K * ((1.0 if won else 0.0) - expected)
+        ratings[username] = rating
+    return ratings
+
+
+def compute_rating(s: Session, username: str) -> float:
+    """The Elo rating of ``username`` from their submits."""
+    return compute_ratings(s, [username])[username]
 
 
 def refresh_rating(s: Session, profile: Profile) -> None:
