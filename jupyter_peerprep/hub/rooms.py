@@ -36,6 +36,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from ..questions.store import cached_student_view
 from . import db
 from .auth import PAIR_USER_PREFIX
 from .hubapi import HubAPI, HubAPIError
@@ -43,7 +44,6 @@ from .models import (
     PairServer,
     PairServerState,
     Profile,
-    Question,
     QuestionVersion,
     Room,
     RoomMember,
@@ -593,17 +593,14 @@ class RoomManager(LoggingConfigurable):
     # -- what the API shows ------------------------------------------------------------------
 
     def room_json(self, s: Session, room: Room) -> dict[str, Any]:
+        """What the room API answers; both room panels poll it every second.
+
+        The question comes from the per-version student-view cache: a poll reads neither the
+        spec (hidden tests and all) nor the ``questions`` row.
+        """
         now = utcnow()
-        question = s.get(Question, room.question_id)
-        spec = (
-            s.scalar(
-                select(QuestionVersion.spec).where(
-                    QuestionVersion.question_id == room.question_id,
-                    QuestionVersion.version == room.question_version,
-                )
-            )
-            or {}
-        )
+        # A room's question row always exists (foreign key), so its id is the fallback title.
+        view = cached_student_view(s, room.question_id, room.question_version) or {}
         names = [m.username for m in room.members]
         profiles = {
             p.username: p for p in s.scalars(select(Profile).where(Profile.username.in_(names)))
@@ -619,10 +616,10 @@ class RoomManager(LoggingConfigurable):
             "notebook_path": self.notebook_name,
             "question": {
                 "id": room.question_id,
-                "title": spec.get("title", room.question_id if question else ""),
+                "title": view.get("title") or room.question_id,
                 "difficulty": room.difficulty,
-                "topics": spec.get("topics", []),
-                "prompt": spec.get("prompt", ""),
+                "topics": list(view.get("topics") or []),
+                "prompt": view.get("prompt") or "",
                 "version": room.question_version,
             },
             "members": [

@@ -10,6 +10,7 @@ existing version is untouched. Rooms record the version they use, so attempts ke
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -324,11 +325,41 @@ def list_questions(
     return Listing(selected[offset : offset + limit], len(selected), counts)
 
 
-# Student views by (question, version, checksum): a stored version never changes, and the
-# checksum pins its content even across databases, so a cached view never goes stale and the
-# lobby does not parse a spec holding large hidden inputs on every click.
-_VIEW_CACHE: OrderedDict[tuple[str, int, str], dict[str, Any]] = OrderedDict()
+# Student views of stored versions, one cache per database engine, keyed by (question, version):
+# a stored version never changes, so a cached view never goes stale, and neither the lobby nor
+# a room poll (every second, from both room panels) reads and parses a spec holding large
+# hidden inputs. Per engine because two databases (tests, tools) may both hold a "v1" of the
+# same question with different content; an engine that is dropped takes its cache with it.
+_VIEW_CACHES: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, int], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 VIEW_CACHE_SIZE = 512
+
+
+def cached_student_view(session: Session, question_id: str, version: int) -> dict[str, Any] | None:
+    """The student view of one stored version (None if there is no such version).
+
+    The spec is read only the first time a version is asked for in this process. The returned
+    view is shared: copy it before changing it.
+    """
+    cache = _VIEW_CACHES.setdefault(session.get_bind(), OrderedDict())
+    key = (question_id, version)
+    view = cache.get(key)
+    if view is not None:
+        cache.move_to_end(key)
+        return view
+    spec = session.scalar(
+        select(QuestionVersion.spec).where(
+            QuestionVersion.question_id == question_id, QuestionVersion.version == version
+        )
+    )
+    if spec is None:
+        return None
+    view = student_view(dict(spec), version=version)
+    cache[key] = view
+    while len(cache) > VIEW_CACHE_SIZE:
+        cache.popitem(last=False)
+    return view
 
 
 def get_student_view(
@@ -343,26 +374,7 @@ def get_student_view(
         if question is None:
             raise NotFound(f"No question {question_id!r}.")
         wanted = version or question.current_version
-        retired = question.retired
-        digest = session.scalar(
-            select(QuestionVersion.checksum).where(
-                QuestionVersion.question_id == question_id, QuestionVersion.version == wanted
-            )
-        )
-        if digest is None:
+        view = cached_student_view(session, question_id, wanted)
+        if view is None:
             raise NotFound(f"Question {question_id!r} has no version {wanted}.")
-        key = (question_id, wanted, digest)
-        view = _VIEW_CACHE.get(key)
-        if view is not None:
-            _VIEW_CACHE.move_to_end(key)
-            return view, retired
-        spec = session.scalar(
-            select(QuestionVersion.spec).where(
-                QuestionVersion.question_id == question_id, QuestionVersion.version == wanted
-            )
-        )
-    view = student_view(dict(spec or {}), version=wanted)
-    _VIEW_CACHE[key] = view
-    while len(_VIEW_CACHE) > VIEW_CACHE_SIZE:
-        _VIEW_CACHE.popitem(last=False)
-    return view, retired
+        return view, question.retired

@@ -1,0 +1,104 @@
+"""The room API and the /rooms/{id} page, on a service without a hub (rooms not prepared)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+
+from jupyter_peerprep.hub import db
+from jupyter_peerprep.hub.models import Question, QuestionVersion, Room, RoomMember
+
+SPEC: dict[str, Any] = {
+    "id": "two-sum",
+    "title": "Two Sum",
+    "difficulty": "easy",
+    "topics": ["arrays", "hash-maps"],
+    "entry_point": "two_sum",
+    "language": "python",
+    "limits": {"time_s": 2.0},
+    "checker": "exact",
+    "prompt": "Find two indices whose values add up to target.",
+    "starter": "def two_sum(nums, target):\n    pass\n",
+    "solution": "def two_sum(nums, target):\n    return []\n",
+    "public_tests": [{"name": "example", "args": [[2, 7, 11, 15], 9], "expected": [0, 1]}],
+    "hidden_tests": [{"name": "hidden", "args": [[5, 918273, 6], 918279], "expected": [1, 2]}],
+}
+
+
+def add_room(service: Any, *, spec: dict[str, Any] = SPEC, state: str = "active") -> str:
+    """A question version and a room of alice and bob on it, written as the service does."""
+    with db.transaction(service.session_factory) as s:
+        if s.get(Question, spec["id"]) is None:
+            s.add(Question(id=spec["id"], current_version=1))
+            s.flush()
+            s.add(
+                QuestionVersion(
+                    question_id=spec["id"],
+                    version=1,
+                    title=spec["title"],
+                    difficulty=spec["difficulty"],
+                    topics=spec["topics"],
+                    spec=spec,
+                    notebook={},
+                    checksum="c" * 64,
+                )
+            )
+        room = Room(
+            pair_user=f"pair-{uuid.uuid4().hex[:12]}",
+            question_id=spec["id"],
+            question_version=1,
+            difficulty=spec["difficulty"],
+            state=state,
+        )
+        s.add(room)
+        s.flush()
+        for name in ("alice", "bob"):
+            s.add(RoomMember(room_id=room.id, username=name, active=state == "active"))
+        return room.id
+
+
+class SpecReads:
+    """Counts the SQL statements that read ``question_versions.spec`` on an engine."""
+
+    def __init__(self, engine: Any) -> None:
+        self.count = 0
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and (
+            "question_versions.spec" in statement
+        ):
+            self.count += 1
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+async def test_room_polls_read_the_question_spec_once(make_service):
+    service, client = await make_service()
+    room_id = add_room(service)
+    reads = SpecReads(service.engine)
+    try:
+        polls = [await client.json(f"api/rooms/{room_id}", user="alice") for _ in range(5)]
+        polls.append(await client.json(f"api/rooms/{room_id}/heartbeat", user="bob", method="POST"))
+        polls.append(await client.json("api/rooms/current", user="alice"))
+    finally:
+        reads.close()
+    for body in polls:
+        room = body.get("room", body)
+        assert room["id"] == room_id
+        assert room["question"] == {
+            "id": "two-sum",
+            "title": "Two Sum",
+            "difficulty": "easy",
+            "topics": ["arrays", "hash-maps"],
+            "prompt": "Find two indices whose values add up to target.",
+            "version": 1,
+        }
+        assert "918273" not in json.dumps(body)
+    # Versions are immutable: the first poll reads the spec, the others use the cache.
+    assert reads.count == 1
