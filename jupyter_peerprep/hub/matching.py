@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -723,11 +724,13 @@ class Matchmaker(LoggingConfigurable):
         while self._requests:
             batch = self._requests[: self.max_batch]
             del self._requests[: len(batch)]
+            started = time.perf_counter()
             try:
                 outcome = self._write_batch(batch)
             except Exception as e:
                 self.log.error("Could not write %d match request(s): %s", len(batch), e)
                 outcome = _BatchOutcome(answers=[e] * len(batch))
+            metrics.observe_match_batch(len(batch), time.perf_counter() - started)
             self.notifier.notify(outcome.notify)
             for r, answer in zip(batch, outcome.answers, strict=True):
                 if r.future.done():  # the client went away; its ticket stays, its lease ends

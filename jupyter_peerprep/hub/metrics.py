@@ -3,8 +3,10 @@
 Two kinds:
 
 - **Counted in process** (module-level, so feature modules import and update them):
-  ``MATCH_LATENCY`` (histogram, seconds from a ticket's creation to its match, by difficulty)
-  and ``RUNS`` (counter of Run/Submit results by kind and verdict). Use the helpers::
+  ``MATCH_LATENCY`` (histogram, seconds from a ticket's creation to its match, by difficulty),
+  ``MATCH_BATCH_REQUESTS`` / ``MATCH_BATCH_SECONDS`` (how many match requests each database
+  transaction wrote, and how long it took) and ``RUNS`` (counter of Run/Submit results by kind
+  and verdict). Use the helpers::
 
       from jupyter_peerprep.hub import metrics
       metrics.observe_match(seconds, difficulty="easy")
@@ -49,6 +51,19 @@ MATCH_LATENCY = Histogram(
     buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800),
 )
 
+MATCH_BATCH_REQUESTS = Histogram(
+    "peerprep_match_batch_requests",
+    "Match requests written per database transaction (group commit: requests that arrive "
+    "while one batch is written share the next).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+
+MATCH_BATCH_SECONDS = Histogram(
+    "peerprep_match_batch_seconds",
+    "Seconds to write one batch of match requests (checks, tickets, pairing, rooms, commit).",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+
 RUNS = Counter(
     "peerprep_runs",
     "Run (public tests) and Submit (hidden tests) results, by kind and verdict.",
@@ -62,6 +77,12 @@ LIVE_ROOM_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.
 def observe_match(seconds: float, *, difficulty: str) -> None:
     """Record how long a ticket waited before it was matched."""
     MATCH_LATENCY.labels(difficulty=difficulty).observe(max(0.0, seconds))
+
+
+def observe_match_batch(requests: int, seconds: float) -> None:
+    """Record one written batch of match requests: how many, and how long it took."""
+    MATCH_BATCH_REQUESTS.observe(requests)
+    MATCH_BATCH_SECONDS.observe(seconds)
 
 
 def count_run(*, kind: str, verdict: str) -> None:

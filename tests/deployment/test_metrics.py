@@ -176,3 +176,16 @@ async def test_replicas_sharing_a_cookie_secret_accept_each_others_cookies(make_
         PeerPrepService(cookie_secret="abcd")
     with pytest.raises(TraitError, match="at least 32 hex"):
         PeerPrepService(cookie_secret="not hex at all")
+
+
+async def test_match_requests_are_counted_per_database_transaction(make_service):
+    _service, client = await make_service()
+    key = ("peerprep_match_batch_requests_sum", ())
+    before = samples((await client.fetch("metrics", user=None)).body.decode()).get(key, 0.0)
+    for user in ("alice", "bob"):
+        body = {"difficulty": "easy", "topics": ["arrays"], "idempotency_key": f"k-{user}"}
+        response = await client.fetch("api/match", user=user, method="POST", body=body)
+        assert response.code == 201
+    after = samples((await client.fetch("metrics", user=None)).body.decode())
+    assert after[key] == before + 2
+    assert after[("peerprep_match_batch_seconds_count", ())] >= 2
