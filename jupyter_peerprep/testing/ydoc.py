@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -114,6 +114,15 @@ class YClient:
     def cell_sources(self) -> list[str]:
         return [str(cell["source"]) for cell in self.notebook.ycells]
 
+    def cell_index(self, containing: str) -> int:
+        """The index of the first cell whose source contains ``containing``."""
+        for index, source in enumerate(self.cell_sources()):
+            if containing in source:
+                return index
+        raise AssertionError(
+            f"no cell contains {containing!r}; cells: {json.dumps(self.cell_sources())[:500]}"
+        )
+
     def append_to_cell(self, index: int, text: str) -> None:
         source = self.notebook.ycells[index]["source"]
         source.insert(len(source), text)
@@ -126,3 +135,41 @@ class YClient:
                     f"timed out waiting; cells now: {json.dumps(self.cell_sources())[:500]}"
                 )
             await asyncio.sleep(0.02)
+
+
+async def edit_cell_concurrently(
+    server_url: str,
+    path: str,
+    editors: Mapping[str, str],
+    cell_containing: str,
+    timeout: float = 10.0,
+) -> list[str]:
+    """Have several collaborators edit one cell of a shared notebook at once; return the merge.
+
+    ``editors`` maps a label (e.g. a student's name) to that collaborator's API token. Each
+    opens ``path`` on ``server_url`` (a single-user server or pair room, through the hub's
+    proxy) and appends ``"\n# from <label>"`` to the first cell whose source contains
+    ``cell_containing``; every edit is made before anyone waits, so they are concurrent. Then
+    each client waits until it sees every collaborator's line.
+
+    Returns the cell sources all clients agree on. Raises AssertionError if an edit does not
+    reach every client within ``timeout`` seconds or the clients end up with different notebooks.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            label: await stack.enter_async_context(YClient.connect(server_url, path, token))
+            for label, token in editors.items()
+        }
+        index = next(iter(clients.values())).cell_index(cell_containing)
+        for label, client in clients.items():
+            client.append_to_cell(index, f"\n# from {label}")
+        marks = [f"# from {label}" for label in clients]
+        for client in clients.values():
+            await client.wait_for(
+                lambda c: all(mark in c.cell_sources()[index] for mark in marks), timeout
+            )
+        views = {label: client.cell_sources() for label, client in clients.items()}
+        merged = next(iter(views.values()))
+        if any(view != merged for view in views.values()):
+            raise AssertionError(f"collaborators did not converge: {json.dumps(views)[:1000]}")
+        return merged

@@ -261,7 +261,7 @@ def test_pair_room_is_a_shared_limited_container_removed_at_the_end(
     notebook through the proxy, and ending the session removes the container."""
     import asyncio
 
-    from jupyter_peerprep.testing.ydoc import YClient
+    from jupyter_peerprep.testing.ydoc import edit_cell_concurrently
 
     ann, ben = new_student(docker_hub, "ann"), new_student(docker_hub, "ben")
     wait_for_questions(ann)
@@ -276,21 +276,11 @@ def test_pair_room_is_a_shared_limited_container_removed_at_the_end(
 
     server = f"{docker_hub.url}/user/{pair}"
 
-    async def edit() -> None:
-        async with (
-            YClient.connect(server, "question.ipynb", ann.token()) as ya,
-            YClient.connect(server, "question.ipynb", ben.token()) as yb,
-        ):
-            starter = next(
-                i for i, c in enumerate(ya.notebook.ycells) if "def pair_sum" in str(c["source"])
-            )
-            ya.append_to_cell(starter, "\n# from ann")
-            yb.append_to_cell(starter, "\n# from ben")
-            await ya.wait_for(lambda c: "# from ben" in c.cell_sources()[starter])
-            await yb.wait_for(lambda c: "# from ann" in c.cell_sources()[starter])
-            assert ya.cell_sources() == yb.cell_sources()
-
-    asyncio.run(edit())
+    asyncio.run(
+        edit_cell_concurrently(
+            server, "question.ipynb", {"ann": ann.token(), "ben": ben.token()}, "def pair_sum"
+        )
+    )
 
     ended = ann.peerprep("POST", f"rooms/{room_id}/end")
     assert ended.status_code == 200, ended.text

@@ -22,7 +22,7 @@ from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
 from jupyter_peerprep.testing.rooms import match_pair as pair_into_room
 from jupyter_peerprep.testing.rooms import new_student, wait_for_questions
-from jupyter_peerprep.testing.ydoc import YClient
+from jupyter_peerprep.testing.ydoc import YClient, edit_cell_concurrently
 
 pytestmark = pytest.mark.slow
 
@@ -108,23 +108,12 @@ def test_collaboration_converges_and_saves(room_hub):
     a, b, room = match_pair(room_hub)
     server = f"{room_hub.url}/user/{room['pair_user']}"
 
-    async def edit() -> list[str]:
-        async with (
-            YClient.connect(server, "question.ipynb", a.token()) as ya,
-            YClient.connect(server, "question.ipynb", b.token()) as yb,
-        ):
-            starter = next(
-                i for i, c in enumerate(ya.notebook.ycells) if "def pair_sum" in str(c["source"])
-            )
-            # Concurrent edits of the same cell by both students.
-            ya.append_to_cell(starter, "\n# from ann")
-            yb.append_to_cell(starter, "\n# from ben")
-            await ya.wait_for(lambda c: "# from ben" in c.cell_sources()[starter])
-            await yb.wait_for(lambda c: "# from ann" in c.cell_sources()[starter])
-            assert ya.cell_sources() == yb.cell_sources()
-            return ya.cell_sources()
-
-    merged = asyncio.run(edit())
+    # Concurrent edits of the starter cell by both students; both see the same merge.
+    merged = asyncio.run(
+        edit_cell_concurrently(
+            server, "question.ipynb", {"ann": a.token(), "ben": b.token()}, "def pair_sum"
+        )
+    )
     # Autosave: the file on disk matches what both see.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
