@@ -40,6 +40,9 @@ BOOTSTRAP = (
 )
 PYTHON_ARGS = ["-I", "-S", "-B", "-c", BOOTSTRAP]
 
+# Seconds a sandbox run gets beyond its own wall-clock budget, for starting up.
+SANDBOX_START_GRACE_S = 1.0
+
 
 class GraderInputError(ValueError):
     """The question or request given to the grader is unusable; the message says why."""
@@ -93,6 +96,23 @@ class Grader(LoggingConfigurable):
     complexity_wall_s = Float(
         20.0, help="Wall-clock seconds for one complexity measurement (all sizes, all repeats)."
     ).tag(config=True)
+
+    busy_room_margin_s = Float(
+        60.0,
+        help="""While a room's Run or Submit is being graded, the room is marked busy in the
+        database and a second one (on any replica of the service) gets 429. Should the service
+        die mid-run, the mark lapses once it is older than the longest a run can take (from
+        wall_s and complexity_wall_s) plus this many seconds, which also covers waiting for a
+        free sandbox (max_concurrent); raise it if rooms of a saturated grader get a second run
+        while their first still waits for a sandbox.""",
+    ).tag(config=True)
+
+    @validate("busy_room_margin_s")
+    def _validate_busy_room_margin(self, proposal: dict[str, Any]) -> float:
+        value: float = proposal["value"]
+        if value < 0:
+            raise TraitError(f"Grader.busy_room_margin_s must be >= 0 seconds, got {value}")
+        return value
 
     memory_mb = Integer(
         256, help="Memory (MB of address space) a case may use; a question may lower it."
@@ -209,6 +229,16 @@ class Grader(LoggingConfigurable):
             result_bytes=self.result_bytes,
         )
 
+    def longest_run_s(self) -> float:
+        """Wall-clock seconds one Run or Submit can take once it has its sandboxes.
+
+        The cases, then a custom checker's pass over their results (each up to ``wall_s``),
+        beside a Submit's complexity measurement (up to ``complexity_wall_s``); every sandbox
+        run also gets the start-up grace. Waiting for a free sandbox is not included.
+        """
+        cases = 2 * (self.wall_s + SANDBOX_START_GRACE_S)
+        return max(cases, self.complexity_wall_s + SANDBOX_START_GRACE_S)
+
     def _harness_limits(self, limits: RunLimits, sandbox: Sandbox) -> dict[str, Any]:
         return {
             "cpu_s": limits.cpu_s,
@@ -226,7 +256,7 @@ class Grader(LoggingConfigurable):
     def _sandbox_limits(self, limits: RunLimits) -> SandboxLimits:
         return SandboxLimits(
             # A little start-up grace on top of the run's own budget.
-            wall_s=limits.wall_s + 1.0,
+            wall_s=limits.wall_s + SANDBOX_START_GRACE_S,
             cpu_s=max(limits.wall_s, limits.cpu_s) + 1.0,
             # The harness parent and the case child both live under this; the child's own
             # RLIMIT_AS (memory_mb) trips first, so a bomb is reported as a memory limit.

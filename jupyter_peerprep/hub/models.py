@@ -8,7 +8,8 @@ One table per idea:
   ``QuestionVersion.spec`` and never leave the service.
 - ``Ticket``: a request to be matched; at most one open ticket per user (partial unique index).
 - ``Room`` / ``RoomMember``: a match and the pair server that hosts it; at most one active room
-  per user (partial unique index). Ended rooms are the students' history.
+  per user (partial unique index). Ended rooms are the students' history. ``Room.grading_since``
+  marks a room whose run is being graded (one at a time, whichever replica grades it).
 - ``Run``: one Run or Submit in a room, with the student-visible report.
 - ``PairServer``: a hub user whose server hosts (or will host) one room; the warm pool.
 
@@ -191,6 +192,10 @@ class Room(Base):
     ended_by: Mapped[str] = mapped_column(String(255), default="")
     end_reason: Mapped[str] = mapped_column(String(40), default="")
     final_notebook: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # When the run being graded now started (None: none is). Claimed and cleared by the runs
+    # handler with conditional UPDATEs, so one run at a time holds across service replicas; a
+    # claim older than the grader's longest run (a crashed replica's) no longer counts.
+    grading_since: Mapped[datetime | None] = mapped_column(nullable=True)
 
     members: Mapped[list[RoomMember]] = relationship(back_populates="room")
     runs: Mapped[list[Run]] = relationship(back_populates="room", order_by="Run.created")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Question, QuestionVersion, Room, RoomMember, Run
+from jupyter_peerprep.hub.models import Question, QuestionVersion, Room, RoomMember, Run, utcnow
 
 SOLUTION = """
 def two_sum(nums, target):
@@ -189,3 +189,41 @@ async def test_one_run_at_a_time_per_room(make_service):
     assert sorted([first.code, second.code]) == [201, 429]
     busy = first if first.code == 429 else second
     assert "already being graded" in json.loads(busy.body)["message"]
+
+
+async def test_one_run_at_a_time_across_replicas(make_service):
+    # Two replicas of the service on one database; each partner's request reaches another.
+    first_service, first = await make_service()
+    _, second = await make_service()
+    room_id = make_room(first_service)
+    slow = "import time\ndef two_sum(nums, target):\n    time.sleep(0.5)\n    return []\n"
+    a, b = await asyncio.gather(
+        post_run(first, room_id, "run", source=slow),
+        post_run(second, room_id, "run", source=slow, user="bob"),
+    )
+    assert sorted([a.code, b.code]) == [201, 429]
+    # Once the first is graded the room is free again, on either replica.
+    assert (await post_run(second, room_id, "run")).code == 201
+
+
+def mark_grading(service, room_id: str, since: datetime) -> None:
+    """What a replica grading a run of the room has written (and not cleared, if it died)."""
+    with db.transaction(service.session_factory) as s:
+        room = s.get(Room, room_id)
+        room.grading_since = since
+
+
+async def test_a_crashed_replicas_grading_mark_lapses(make_service):
+    service, client = await make_service()
+    room_id = make_room(service)
+    # Another replica is grading a run of this room right now: wait for it.
+    mark_grading(service, room_id, utcnow())
+    response = await post_run(client, room_id, "run")
+    assert response.code == 429
+    assert "already being graded" in json.loads(response.body)["message"]
+    # That replica died mid-run: its mark no longer counts after the longest run + margin.
+    lapse = service.grader.longest_run_s() + service.grader.busy_room_margin_s
+    mark_grading(service, room_id, utcnow() - timedelta(seconds=lapse + 5))
+    assert (await post_run(client, room_id, "run")).code == 201
+    # ...and the run that took over cleared it: the next run goes ahead at once.
+    assert (await post_run(client, room_id, "run", user="bob")).code == 201

@@ -8,25 +8,29 @@
 - ``GET``: the room's runs, newest first, for both partners (``?limit=``, default 50).
 
 Only active members of an active room may do either. One run at a time per room: a second
-request while one is grading gets 429 with a message to wait.
+request while one is grading gets 429 with a message to wait. The room's "being graded" mark is
+``Room.grading_since`` in the database, claimed with a conditional UPDATE, so it holds across
+service replicas; a mark left by a replica that died mid-run lapses after the grader's longest
+run plus ``Grader.busy_room_margin_s``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
 from ...grader import ComplexityReport, Grader, GradeReport, GraderInputError
 from .. import db, metrics
-from ..models import Room, RoomMember, RoomState, Run
+from ..models import Room, RoomMember, RoomState, Run, utcnow
 from .base import APIHandler, authenticated
 
 MAX_SOURCE_BYTES = 64 * 1024
 KINDS = ("run", "submit")
-_busy_rooms: set[str] = set()
 
 
 def run_to_json(run: Run) -> dict[str, Any]:
@@ -85,6 +89,51 @@ class RunsHandler(APIHandler):
             except NotFound as e:
                 raise web.HTTPError(409, f"{e} The room's question is gone.") from None
 
+    def _claim_room(self, room_id: str) -> datetime | None:
+        """Mark the room as being graded; None if a run already is (on any replica).
+
+        One conditional UPDATE decides, so two requests cannot both win: on SQLite the write
+        lock serialises them, on PostgreSQL the second re-checks the row after the first
+        commits. A mark older than the grader's longest run plus a margin was left by a
+        replica that died mid-run and is taken over.
+        """
+        now = utcnow()
+        lapse = self.grader.longest_run_s() + self.grader.busy_room_margin_s
+        with db.transaction(self.db) as session:
+            result = session.execute(
+                update(Room)
+                .where(
+                    Room.id == room_id,
+                    or_(
+                        Room.grading_since.is_(None),
+                        Room.grading_since < now - timedelta(seconds=lapse),
+                    ),
+                )
+                .values(grading_since=now)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = bool(result.rowcount)  # type: ignore[attr-defined]
+        return now if claimed else None
+
+    def _release_room(self, room_id: str, claim: datetime) -> None:
+        """Clear this request's mark (not a newer one that took over a lapsed mark of ours)."""
+        try:
+            with db.transaction(self.db) as session:
+                session.execute(
+                    update(Room)
+                    .where(Room.id == room_id, Room.grading_since == claim)
+                    .values(grading_since=None)
+                    .execution_options(synchronize_session=False)
+                )
+        except SQLAlchemyError as e:
+            # Never hide the run's own outcome; the mark lapses by itself.
+            self.service.log.error(
+                "Room %s: could not clear its grading mark (%s); it lapses after %.0fs",
+                room_id,
+                e,
+                self.grader.longest_run_s() + self.grader.busy_room_margin_s,
+            )
+
     @authenticated
     async def get(self, room_id: str) -> None:
         self._room_for_member(room_id, must_be_active=False)
@@ -119,11 +168,11 @@ class RunsHandler(APIHandler):
             )
         room = self._room_for_member(room_id, must_be_active=True)
         spec = self._spec(room)
-        if room_id in _busy_rooms:
+        claim = self._claim_room(room_id)
+        if claim is None:
             raise web.HTTPError(
                 429, "A run is already being graded in this room; wait for its result."
             )
-        _busy_rooms.add(room_id)
         try:
             report, complexity = await self._grade(kind, source, spec)
         except GraderInputError as e:
@@ -134,7 +183,7 @@ class RunsHandler(APIHandler):
                 409, f"This question cannot be graded ({e}); tell your instructor."
             ) from None
         finally:
-            _busy_rooms.discard(room_id)
+            self._release_room(room_id, claim)
         reveal = kind == "run"
         stored = report.to_json(reveal=reveal)
         stored["complexity"] = complexity.to_json() if complexity else None
