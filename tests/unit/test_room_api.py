@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from typing import Any
@@ -102,3 +103,45 @@ async def test_room_polls_read_the_question_spec_once(make_service):
         assert "918273" not in json.dumps(body)
     # Versions are immutable: the first poll reads the spec, the others use the cache.
     assert reads.count == 1
+
+
+async def room_page(client: Any, room_id: str, user: str = "alice") -> tuple[int, str]:
+    response = await client.fetch(f"rooms/{room_id}", user=user)
+    return response.code, response.body.decode()
+
+
+async def test_room_page_shows_progress_escaped(make_service):
+    service, client = await make_service()
+    spec = dict(SPEC, id="tagged", title='Pairs <script>alert("x")</script> & sums')
+    room_id = add_room(service, spec=spec, state="starting")
+    with db.transaction(service.session_factory) as s:
+        s.get(Room, room_id).message = "Starting your room (<no> warm server was free)…"
+    code, page = await room_page(client, room_id)
+    assert code == 200
+    assert "<h1>Pairs &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; sums</h1>" in page
+    assert "<script>" not in page
+    assert (
+        '<p role="status" data-testid="peerprep-room-status">'
+        "Starting your room (&lt;no&gt; warm server was free)…</p>"
+    ) in page
+    assert '<meta http-equiv="refresh" content="1">' in page  # reloads until active
+    assert '<a href="/hub/home">Back to the hub</a>' in page
+
+
+async def test_room_page_of_an_ended_room_stops_refreshing(make_service):
+    service, client = await make_service()
+    room_id = add_room(service, state="ended")
+    code, page = await room_page(client, room_id, user="bob")
+    assert code == 200
+    assert "<h1>Two Sum</h1>" in page
+    assert "This session has ended. It is in your history." in page
+    assert "http-equiv" not in page
+
+
+async def test_room_page_of_someone_elses_room_is_404(make_service):
+    service, client = await make_service()
+    room_id = add_room(service)
+    code, page = await room_page(client, room_id, user="mallory")
+    assert code == 404
+    assert page.startswith("<!doctype html>")
+    assert f"<p>No room '{room_id}' of yours.</p>" in html.unescape(page)

@@ -2,12 +2,13 @@
 
 Only the two members of a room see it (404 for anyone else, so a third user cannot even learn
 that a room exists). ``/rooms/{id}`` is the stable address a match hands out: it waits (with
-progress) while the pair server starts, then redirects into the shared JupyterLab.
+progress) while the pair server starts, then redirects into the shared JupyterLab; its HTML is
+the Tornado templates ``hub/templates/room.html`` and ``room_error.html`` (autoescaped).
 """
 
 from __future__ import annotations
 
-import html
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +18,9 @@ from ..models import Room, RoomMember, RoomState, Run
 from ..rooms import RoomManager
 from .base import APIHandler, authenticated
 from .runs import run_to_json
+
+# The pages' Tornado templates (shipped in the wheel with the package).
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 
 LIVE_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.ending.value)
 
@@ -175,29 +179,29 @@ class RoomPageHandler(RoomHandlerBase):
             self.redirect(data["url"])
             return
         self.set_header("Content-Type", "text/html; charset=UTF-8")
-        refresh = room.state == RoomState.starting.value
         message = {
             RoomState.starting.value: data["message"] or "Preparing your shared room…",
             RoomState.ending.value: "This session is ending; your history is being saved.",
             RoomState.ended.value: "This session has ended. It is in your history.",
             RoomState.failed.value: data["message"] or "This room could not be started.",
         }.get(room.state, room.state)
-        title = html.escape(data["question"]["title"])
-        self.finish(
-            "<!doctype html><html><head><meta charset='utf-8'><title>PeerPrep room</title>"
-            + ("<meta http-equiv='refresh' content='1'>" if refresh else "")
-            + "</head><body style='font-family:sans-serif;margin:3em'>"
-            f"<h1>{title}</h1><p role='status' data-testid='peerprep-room-status'>"
-            f"{html.escape(message)}</p>"
-            f"<p><a href='{html.escape(self.rooms.hub_base_url)}hub/home'>Back to the hub</a></p>"
-            "</body></html>"
+        self.render(
+            "room.html",
+            title=data["question"]["title"],
+            message=message,
+            # Reload while starting: once active, this page redirects into the lab.
+            refresh=room.state == RoomState.starting.value,
+            hub_home=f"{self.rooms.hub_base_url}hub/home",
         )
+
+    def get_template_path(self) -> str:
+        return str(TEMPLATES_DIR)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         exc = kwargs.get("exc_info", (None, None, None))[1]
         message = getattr(exc, "log_message", None) or self._reason
-        self.finish(f"<!doctype html><p>{html.escape(str(message))}</p>")
+        self.render("room_error.html", message=str(message))
 
 
 ROOM_ID = r"([0-9a-f]{32})"
