@@ -21,7 +21,10 @@ ping_engine() {
 
 install_packages() {
     local missing=""
-    for p in podman runc; do
+    # netavark (with aardvark-dns, its DNS) rather than the CNI plugins apt picks by default:
+    # with CNI an internal network has no gateway address on the host, so a hub on the host
+    # cannot be reached from the rooms' network (tests/deployment, the one-host tier).
+    for p in podman runc netavark aardvark-dns; do
         dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
     done
     if [ -n "$missing" ]; then
@@ -41,12 +44,28 @@ write_config() {
 default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]
 [engine]
 runtime = "runc"
-cgroup_manager = "cgroupfs"'
+cgroup_manager = "cgroupfs"
+[network]
+network_backend = "netavark"'
     if [ ! -f "$CONF" ] || [ "$(cat "$CONF")" != "$want" ]; then
         say "writing $CONF"
         mkdir -p "$(dirname "$CONF")"
         printf '%s\n' "$want" >"$CONF"
+        # A service started with the old settings keeps them: start it again.
+        stop_service
     fi
+}
+
+stop_service() {
+    if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+        say "stopping the podman service (pid $(cat "$PIDFILE")) to apply $CONF"
+        kill "$(cat "$PIDFILE")"
+        for _ in $(seq 1 50); do
+            kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break
+            sleep 0.2
+        done
+    fi
+    rm -f "$SOCK"
 }
 
 start_service() {
