@@ -17,6 +17,8 @@ Measured in one run, on this machine, so the ratios compare like with like:
 - matches per second (achieved), enqueues per second (achieved), CPU (process time) per
   match, match requests per database transaction and its mean duration (the service's
   ``peerprep_match_batch_*`` metrics), and the p50 latency as a multiple of a bare commit;
+- the share of CPU time the hypervisor gave other guests during each run (``steal %``), so
+  a run on a busy host is recognisable as such;
 - the database and heap are set up as ``PeerPrepService`` sets them up (SQLite checkpoints in
   a background thread, start-up heap frozen), so the figures are the service's;
 - the in-memory engine model (``InMemoryEngine``, the same pure core) under ``--ops`` random
@@ -144,6 +146,7 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
         results.append(ticket)
 
     batches0 = batch_totals()
+    machine0 = cpu_times()
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
     tasks = []
@@ -158,6 +161,7 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     batches = [after - before for after, before in zip(batch_totals(), batches0, strict=True)]
+    steal = steal_percent(machine0, cpu_times())
     await mm.stop()
     matched_on_enqueue = [t for t in results if t["state"] == "matched"]
     for t in matched_on_enqueue:
@@ -181,11 +185,31 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
         "cpu_ms_per_match": cpu * 1000 / rooms if rooms else float("nan"),
         "cpu_ms_per_enqueue": cpu * 1000 / n,
         "schedule_lag_p99_ms": pct(lag, 0.99) * 1000,
+        "cpu_steal_percent": steal,
         "transactions": batches[0],
         "requests_per_transaction": batches[1] / batches[0] if batches[0] else float("nan"),
         "transaction_mean_ms": batches[2] * 1000 / batches[0] if batches[0] else float("nan"),
         "double_matches": double,
     }
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (/proc/stat: user nice system idle iowait irq softirq
+    steal); empty where there is no /proc."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return []
+
+
+def steal_percent(before: list[int], after: list[int]) -> float:
+    """Share of the machine's CPU time the hypervisor gave to other guests in between: on a
+    virtual machine, a high figure means the run measured the neighbours as much as PeerPrep."""
+    if not before or not after:
+        return float("nan")
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    return 100.0 * delta[7] / sum(delta) if sum(delta) else 0.0
 
 
 def batch_totals() -> tuple[float, float, float]:
@@ -344,6 +368,7 @@ async def main() -> None:
             "requests/txn",
             "txn ms",
             "p50/bare commit",
+            "steal %",
             "double",
         ]
     ]
@@ -363,6 +388,7 @@ async def main() -> None:
                     f"{run['requests_per_transaction']:.1f}",
                     f"{run['transaction_mean_ms']:.1f}",
                     f"{run['p50_vs_bare_commit']:.1f}x",
+                    f"{run['cpu_steal_percent']:.0f}",
                     str(run["double_matches"]),
                 ]
             )
