@@ -110,10 +110,12 @@ class PeerPrepService(Application):
     ).tag(config=True)
 
     sqlite_checkpoint_interval = Float(
-        1.0,
+        0.25,
         help="""Seconds between checkpoints of a SQLite database's write-ahead log, done by a
-        background thread so that no request waits for one. Ignored for PostgreSQL. Set to 0
-        to leave checkpoints to SQLite, inside commits.""",
+        background thread so that no request waits for one. Short intervals keep each
+        checkpoint's disk flush small (a long one stalls concurrent commits on the same disk);
+        a checkpoint with nothing to copy costs nothing. Ignored for PostgreSQL. Set to 0 to
+        leave checkpoints to SQLite, inside commits.""",
     ).tag(config=True)
 
     @validate("sqlite_checkpoint_interval")
