@@ -728,7 +728,7 @@ class Matchmaker(LoggingConfigurable):
             try:
                 outcome = self._write_batch(batch)
             except Exception as e:
-                self.log.error("Could not write %d match request(s): %s", len(batch), e)
+                self.log.exception("Could not write %d match request(s)", len(batch))
                 outcome = _BatchOutcome(answers=[e] * len(batch))
             metrics.observe_match_batch(len(batch), time.perf_counter() - started)
             self.notifier.notify(outcome.notify)
@@ -773,26 +773,9 @@ class Matchmaker(LoggingConfigurable):
                 language = t.language or people[t.username].language
                 t.language = language if language in self.languages else self.languages[0]
             new = list(fresh.values())
-            pool: list[Waiting] = []
-            names: dict[str, str] = {}
-            if new:
-                languages = {t.language or "" for t in new}
-                for row in s.connection().execute(
-                    self._candidates(), {"now": now, "languages": sorted(languages)}
-                ):
-                    pool.append(
-                        Waiting(
-                            id=row.id,
-                            username=row.username,
-                            difficulty=row.difficulty,
-                            topics=tuple(row.topics),
-                            language=row.language,
-                            created=_ts(row.created),
-                            proficiency=row.proficiency or Proficiency.beginner.value,
-                            rating=1000.0 if row.rating is None else row.rating,
-                        )
-                    )
-                    names[row.username] = row.display_name or row.username
+            pool, names = (
+                ([], {}) if not new else self._waiting(s, {t.language or "" for t in new}, now)
+            )
             stored = {w.id for w in pool}
             drivers = {t.id for t in new}
             for t in new:
@@ -834,6 +817,31 @@ class Matchmaker(LoggingConfigurable):
             for verdict in verdicts:
                 outcome.answers.append(self._answer(s, verdict, rooms, now))
         return outcome
+
+    def _waiting(
+        self, s: Session, languages: set[str], now: datetime
+    ) -> tuple[list[Waiting], dict[str, str]]:
+        """The waiting tickets a batch may pair with (locked; see ``matching_sql``), and the
+        display names of their students."""
+        pool: list[Waiting] = []
+        names: dict[str, str] = {}
+        for row in s.connection().execute(
+            self._candidates(), {"now": now, "languages": sorted(languages)}
+        ):
+            pool.append(
+                Waiting(
+                    id=row.id,
+                    username=row.username,
+                    difficulty=row.difficulty,
+                    topics=tuple(row.topics),
+                    language=row.language,
+                    created=_ts(row.created),
+                    proficiency=row.proficiency or Proficiency.beginner.value,
+                    rating=profiles.INITIAL_RATING if row.rating is None else row.rating,
+                )
+            )
+            names[row.username] = row.display_name or row.username
+        return pool, names
 
     def _serialise(self, s: Session) -> None:
         """Make this matching transaction wait for any other one (a batch or a tick of another
