@@ -422,6 +422,21 @@ def _ts(value: datetime) -> float:
     return value.timestamp()
 
 
+def as_waiting(t: Any, proficiency: str | None, rating: float | None) -> Waiting:
+    """The core's view of a ticket (a ``Ticket``, a row of one, or a ticket a batch is about
+    to insert) and its student's profile (None: no profile yet, a beginner at the start)."""
+    return Waiting(
+        id=t.id,
+        username=t.username,
+        difficulty=t.difficulty,
+        topics=tuple(t.topics),
+        language=t.language,
+        created=_ts(t.created),
+        proficiency=proficiency or Proficiency.beginner.value,
+        rating=profiles.INITIAL_RATING if rating is None else rating,
+    )
+
+
 class Matchmaker(LoggingConfigurable):
     """Pairs waiting students: tickets in the database, matched on enqueue and on every tick."""
 
@@ -828,18 +843,7 @@ class Matchmaker(LoggingConfigurable):
         for row in s.connection().execute(
             self._candidates(), {"now": now, "languages": sorted(languages)}
         ):
-            pool.append(
-                Waiting(
-                    id=row.id,
-                    username=row.username,
-                    difficulty=row.difficulty,
-                    topics=tuple(row.topics),
-                    language=row.language,
-                    created=_ts(row.created),
-                    proficiency=row.proficiency or Proficiency.beginner.value,
-                    rating=profiles.INITIAL_RATING if row.rating is None else row.rating,
-                )
-            )
+            pool.append(as_waiting(row, row.proficiency, row.rating))
             names[row.username] = row.display_name or row.username
         return pool, names
 
@@ -1125,9 +1129,9 @@ class Matchmaker(LoggingConfigurable):
         self, s: Session, tickets: Sequence[Ticket], with_profiles: bool = True
     ) -> dict[str, Waiting]:
         names = {t.username for t in tickets}
-        profiles = {}
+        people: dict[str, tuple[str | None, float | None]] = {}
         if with_profiles and names:
-            profiles = {
+            people = {
                 p.username: (p.proficiency, p.rating)
                 for p in s.execute(
                     select(Profile.username, Profile.proficiency, Profile.rating).where(
@@ -1135,20 +1139,7 @@ class Matchmaker(LoggingConfigurable):
                     )
                 ).all()
             }
-        out: dict[str, Waiting] = {}
-        for t in tickets:
-            proficiency, rating = profiles.get(t.username, (Proficiency.beginner.value, 1000.0))
-            out[t.id] = Waiting(
-                id=t.id,
-                username=t.username,
-                difficulty=t.difficulty,
-                topics=tuple(t.topics),
-                language=t.language,
-                created=_ts(t.created),
-                proficiency=proficiency,
-                rating=rating,
-            )
-        return out
+        return {t.id: as_waiting(t, *people.get(t.username, (None, None))) for t in tickets}
 
     def _recent_pairs(
         self, s: Session, usernames: Collection[str], now: datetime
@@ -1483,16 +1474,7 @@ class _NewTicket:
 
     def waiting(self, proficiency: str, rating: float) -> Waiting:
         assert self.language is not None
-        return Waiting(
-            id=self.id,
-            username=self.username,
-            difficulty=self.difficulty,
-            topics=tuple(self.topics),
-            language=self.language,
-            created=_ts(self.created),
-            proficiency=proficiency,
-            rating=rating,
-        )
+        return as_waiting(self, proficiency, rating)
 
     def matched(self, room_id: str, message: str, now: datetime) -> None:
         self.state = TicketState.matched.value
