@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -51,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests" / "matching"))
 
 from matching_support import add_bank  # noqa: E402
 from prometheus_client import REGISTRY  # noqa: E402
+from report import cpu_times, machine, pct, steal_percent, table, write_results  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from jupyter_peerprep.hub import db  # noqa: E402
@@ -73,13 +72,6 @@ TOPIC_CHOICES = ["arrays", "strings", "hash-maps", "graphs", "trees", "dynamic-p
 def student(rng: random.Random) -> tuple[str, list[str]]:
     difficulty = rng.choices(list(DIFFICULTY_WEIGHTS), weights=list(DIFFICULTY_WEIGHTS.values()))
     return difficulty[0], rng.sample(TOPIC_CHOICES, k=rng.choice([1, 1, 2, 3]))
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def bare_commit_ms(url: str, n: int = 200) -> float:
@@ -196,25 +188,6 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
     }
 
 
-def cpu_times() -> list[int]:
-    """The machine's CPU time counters (/proc/stat: user nice system idle iowait irq softirq
-    steal); empty where there is no /proc."""
-    try:
-        with open("/proc/stat") as f:
-            return [int(x) for x in f.readline().split()[1:9]]
-    except OSError:
-        return []
-
-
-def steal_percent(before: list[int], after: list[int]) -> float:
-    """Share of the machine's CPU time the hypervisor gave to other guests in between: on a
-    virtual machine, a high figure means the run measured the neighbours as much as PeerPrep."""
-    if not before or not after:
-        return float("nan")
-    delta = [b - a for a, b in zip(before, after, strict=True)]
-    return 100.0 * delta[7] / sum(delta) if sum(delta) else 0.0
-
-
 def batch_totals() -> tuple[float, float, float]:
     """(transactions, requests, seconds) the matcher has written so far (its metrics)."""
     return (
@@ -315,13 +288,6 @@ def in_memory(ops: int, seed: int = 1) -> dict[str, Any]:
     }
 
 
-def table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=1000.0)
@@ -332,11 +298,7 @@ async def main() -> None:
 
     results: dict[str, Any] = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "loadavg_at_start": os.getloadavg(),
-        },
+        "machine": machine(),
         "backends": {},
     }
     backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
@@ -405,10 +367,7 @@ async def main() -> None:
         f"p50 {mem['decide_p50_ms']:.3f} ms, p99 {mem['decide_p99_ms']:.3f} ms"
     )
     print(f"load average at start: {results['machine']['loadavg_at_start']}")
-    out = ROOT / "benchmarks" / "results" / "matching.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {write_results('matching', results)}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -35,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "questions"))
 
 from question_notebooks import build_notebook  # noqa: E402
+from report import machine, summary, write_results  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
 from jupyter_peerprep.grader import Grader  # noqa: E402
@@ -48,15 +48,6 @@ from jupyter_peerprep.questions import store  # noqa: E402
 from jupyter_peerprep.questions.bank import QuestionBank  # noqa: E402
 from jupyter_peerprep.questions.loader import checksum, load_notebook  # noqa: E402
 from jupyter_peerprep.questions.validate import validate_spec  # noqa: E402
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {
-        "n": len(values),
-        "p50_ms": round(1000 * statistics.median(ordered), 1),
-        "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1),
-    }
 
 
 async def time_sandbox_run(grader: Grader, runs: int) -> list[float]:
@@ -118,7 +109,7 @@ async def main() -> None:
     args = parser.parse_args()
     grader = Grader()
     results: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
     }
     base = await time_sandbox_run(grader, args.runs)
     results["sandbox_run"] = summary(base)
@@ -201,10 +192,7 @@ async def main() -> None:
     for key, value in results["api"].items():
         ratio = f"x{value['over_health']} health" if "over_health" in value else ""
         print(f"{'GET ' + key:44} {value['p50_ms']:>9} {value['p95_ms']:>9}  {ratio}")
-    out = ROOT / "benchmarks" / "results" / "questions.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {write_results('questions', results)}")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
-import platform
 import sqlite3
 import statistics
 import sys
@@ -40,12 +38,12 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from report import machine, pct, write_results  # noqa: E402
+
 from jupyter_peerprep.launch import LocalHub  # noqa: E402
 from jupyter_peerprep.pytest_plugin import find_free_port  # noqa: E402
 from jupyter_peerprep.testing.hubclient import HubUser  # noqa: E402
 from jupyter_peerprep.testing.ydoc import YClient  # noqa: E402
-
-RESULTS = ROOT / "benchmarks" / "results"
 
 
 def demo_question(bank: Path) -> None:
@@ -199,11 +197,6 @@ def measure(pool: int, matches: int) -> dict[str, Any]:
             hub.stop()
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--matches", type=int, default=20)
@@ -230,16 +223,14 @@ def main() -> None:
         )
     print(f"\nwarm p95 / cold p50 = {ratio:.3f}  (goal <= 0.25; warm p95 goal <= 1 s)")
     print(f"memory per idle room (server + kernel, USS): {warm['memory_mib']:.0f} MiB")
-    RESULTS.mkdir(parents=True, exist_ok=True)
     out = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
         "rows": rows,
         "warm_p95_over_cold_p50": ratio,
         "memory_per_idle_room_mib": warm["memory_mib"],
         "raw": {"warm": warm["times"], "cold": cold["times"]},
     }
-    (RESULTS / "rooms.json").write_text(json.dumps(out, indent=2))
-    print(f"wrote {RESULTS / 'rooms.json'}")
+    print(f"wrote {write_results('rooms', out)}")
 
 
 if __name__ == "__main__":

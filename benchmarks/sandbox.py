@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import statistics
@@ -32,6 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from report import summary, write_results  # noqa: E402
 
 from jupyter_peerprep.grader import Grader  # noqa: E402
 from jupyter_peerprep.sandbox.base import SandboxLimits  # noqa: E402
@@ -59,20 +60,6 @@ HIDDEN = [
     for i in range(8)
 ]
 COMPLEXITY = {"sizes": [1000, 2000, 4000, 8000], "expected": "O(n)", "repeats": 3}
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "n": len(values),
-        "p50_ms": round(1000 * statistics.median(values), 1),
-        "p95_ms": round(1000 * pct(values, 0.95), 1),
-    }
 
 
 def time_bare(runs: int) -> list[float]:
@@ -233,10 +220,7 @@ async def main() -> None:
             "(goal <= 0.1)",
         )
     print("complexity of the easy Submit:", results["submit_easy_bwrap"]["complexity"])
-    out = ROOT / "benchmarks" / "results" / "sandbox.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out.relative_to(ROOT)}")
+    print(f"wrote {write_results('sandbox', results)}")
 
 
 if __name__ == "__main__":
