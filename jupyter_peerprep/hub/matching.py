@@ -374,10 +374,14 @@ class MatchError(Exception):
 
 
 class TicketNotifier:
-    """Wakes event streams of this process when one of their tickets changes."""
+    """Wakes event streams of this process when one of their tickets changes, and hands them
+    the fresh views ``Matchmaker.refresh_streams`` reads for all of them at once every tick."""
 
     def __init__(self) -> None:
         self._events: dict[str, set[asyncio.Event]] = {}
+        # ticket id -> (publication number, ticket json) of the latest refresh.
+        self._views: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._published = 0
         # Woken on every change of any ticket: the room manager starts preparing a room at once
         # instead of at its next tick.
         self.watchers: list[asyncio.Event] = []
@@ -393,10 +397,31 @@ class TicketNotifier:
             events.discard(event)
             if not events:
                 del self._events[ticket_id]
+                self._views.pop(ticket_id, None)
+
+    def watched(self) -> list[str]:
+        """The tickets an event stream of this process follows."""
+        return list(self._events)
+
+    def publish(self, views: dict[str, dict[str, Any]]) -> None:
+        """Fresh views of followed tickets; wakes their streams to send them."""
+        self._published += 1
+        for ticket_id, view in views.items():
+            if ticket_id in self._events:
+                self._views[ticket_id] = (self._published, view)
+                for event in self._events[ticket_id]:
+                    event.set()
+
+    def view(self, ticket_id: str, newer_than: int) -> tuple[int, dict[str, Any]] | None:
+        """The latest published view of a ticket, if published after ``newer_than``."""
+        found = self._views.get(ticket_id)
+        return found if found is not None and found[0] > newer_than else None
 
     def notify(self, ticket_ids: Iterable[str]) -> None:
+        """The tickets changed: wake their streams, which read them from the database."""
         ids = list(ticket_ids)
         for ticket_id in ids:
+            self._views.pop(ticket_id, None)
             for event in self._events.get(ticket_id, ()):
                 event.set()
         if ids:
@@ -475,9 +500,9 @@ class Matchmaker(LoggingConfigurable):
     tick_interval = Float(
         1.0,
         help="""Seconds between matching ticks (relaxation, timeouts, lease expiry, a matching
-        pass for new and just-relaxed tickets), and how often event streams re-read the
-        database, which is how a stream learns about a match made by another service
-        process.""",
+        pass for new and just-relaxed tickets), and how often the tickets of all open event
+        streams are read again (in one query), which is how a stream learns about a match
+        made by another service process.""",
     ).tag(config=True)
 
     full_pass_interval = Float(
@@ -612,10 +637,40 @@ class Matchmaker(LoggingConfigurable):
             self._wake.clear()
             try:
                 await self.tick()
+                self.refresh_streams()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self.log.exception("Matching tick failed; retrying at the next tick")
+
+    def refresh_streams(self) -> int:
+        """Read every ticket an event stream of this process follows, renewing the leases of
+        the waiting ones, in one transaction, and hand the views to the streams.
+
+        Streams send a fresh elapsed time every tick and learn about changes made by other
+        service processes this way; reading once for all of them keeps a queue of hundreds of
+        open streams at two statements a tick instead of hundreds. Returns how many were read.
+        """
+        ids = self.notifier.watched()
+        if not ids:
+            return 0
+        now = self.clock()
+        lease = timedelta(seconds=self.lease_seconds)
+        with db.transaction(self.session_factory) as s:
+            s.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id.in_(ids),
+                    Ticket.state == TicketState.waiting.value,
+                    Ticket.lease_expires < now + lease / 2,
+                )
+                .values(lease_expires=now + lease)
+                .execution_options(synchronize_session=False)
+            )
+            tickets = s.scalars(select(Ticket).where(Ticket.id.in_(ids))).all()
+            views = {t.id: self.ticket_json(s, t, now) for t in tickets}
+        self.notifier.publish(views)
+        return len(views)
 
     def repair(self) -> dict[str, int]:
         """Bring the database to a consistent state after a crash or an unclean stop.

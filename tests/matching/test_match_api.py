@@ -280,3 +280,40 @@ async def test_simultaneous_first_requests_of_one_student_open_one_ticket(make_s
     assert codes.count(201) == 1 and set(codes) <= {200, 201, 409}, codes
     with service.session_factory() as s:
         assert len(s.scalars(select(Ticket).where(Ticket.username == "zed")).all()) == 1
+
+
+async def test_open_streams_are_kept_fresh_by_one_read_for_all_of_them(make_service):
+    """Thirty students wait with their status pages open: every stream gets a fresh elapsed
+    time each tick, and the service reads the database a handful of times a tick for all of
+    them, not once per stream (which would be 30 reads a tick here)."""
+    from sqlalchemy import event
+
+    service, client = await make_service(Matchmaker__tick_interval=0.25)
+    # No questions published: compatible students stay waiting, so every stream stays open.
+    streams = []
+    for i in range(30):
+        code, ticket = await post(client, f"s{i}", ask(difficulty="hard", topics=["heaps"]))
+        assert code == 201
+        stream = EventStream(client.base_url, f"api/match/{ticket['id']}/events", f"s{i}")
+        await stream.open()
+        assert (await stream.next_event()) is not None
+        streams.append(stream)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(service.engine, "before_cursor_execute", count)
+    try:
+        await asyncio.sleep(1.0)  # four ticks
+        for stream in streams:
+            before = stream.events[-1][1]["elapsed_s"]
+            fresh = await stream.until({"waiting", "relaxed"}, timeout=2)
+            assert fresh["elapsed_s"] > before, "each stream keeps getting a fresh elapsed time"
+    finally:
+        event.remove(service.engine, "before_cursor_execute", count)
+        for stream in streams:
+            stream.close()
+    reads = [s for s in statements if "FROM tickets" in s]
+    ticks = 1.0 / 0.25
+    assert len(reads) <= 4 * (ticks + 2), f"{len(reads)} ticket reads for 30 open streams"

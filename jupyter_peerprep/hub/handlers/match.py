@@ -73,9 +73,10 @@ class TicketHandler(MatchAPIHandler):
 class TicketEventsHandler(MatchAPIHandler):
     """``GET /api/match/{ticket_id}/events``: server-sent events until the ticket is final.
 
-    Sends the ticket at once, then on every change this process hears of (its notifier) and at
-    least every ``tick_interval`` (a fresh ``elapsed_s``, and how a match made by another
-    service process reaches this stream). Each read renews the ticket's lease.
+    Sends the ticket at once, then on every change this process hears of (its notifier) and
+    every ``tick_interval`` with the view ``Matchmaker.refresh_streams`` read for all open
+    streams at once (a fresh ``elapsed_s``, and how a match made by another service process
+    reaches this stream). Reads renew the ticket's lease while the stream is open.
     """
 
     _closed = False
@@ -98,19 +99,27 @@ class TicketEventsHandler(MatchAPIHandler):
         self.set_header("Content-Type", "text/event-stream; charset=UTF-8")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
-        wake = self._wake = matchmaker.notifier.subscribe(ticket_id)
+        notifier = matchmaker.notifier
+        wake = self._wake = notifier.subscribe(ticket_id)
+        seen = 0
         try:
             while not self._closed:
                 self.write(f"event: {ticket['state']}\ndata: {json.dumps(ticket)}\n\n")
                 await self.flush()
                 if ticket["state"] in TERMINAL_STATES:
                     break
+                # Woken by a change (read it) or by the matchmaker's refresh of every stream
+                # (use its view); if neither comes for two ticks, read for ourselves.
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=matchmaker.tick_interval)
+                    await asyncio.wait_for(wake.wait(), timeout=2 * matchmaker.tick_interval)
                 wake.clear()
                 if self._closed:
                     break
-                ticket = matchmaker.get(name, ticket_id, renew=True)
+                fresh = notifier.view(ticket_id, newer_than=seen)
+                if fresh is not None:
+                    seen, ticket = fresh
+                else:
+                    ticket = matchmaker.get(name, ticket_id, renew=True)
         except StreamClosedError:
             self._closed = True
         finally:
