@@ -539,7 +539,8 @@ class RoomManager(LoggingConfigurable):
 
     # -- presence, idleness ------------------------------------------------------------------
 
-    def heartbeat(self, room_id: str, username: str) -> None:
+    def heartbeat(self, room_id: str, username: str) -> bool:
+        """Record that ``username`` has the room open now; False if they are not a member."""
         now = utcnow()
         with db.transaction(self.session_factory) as s:
             member = s.scalar(
@@ -548,10 +549,11 @@ class RoomManager(LoggingConfigurable):
                 )
             )
             if member is None:
-                return
+                return False
             member.last_seen = now
             if member.joined is None:
                 member.joined = now
+            return True
 
     async def reap(self, now: datetime) -> None:
         grace = timedelta(seconds=self.disconnect_grace)

@@ -105,6 +105,20 @@ async def test_room_polls_read_the_question_spec_once(make_service):
     assert reads.count == 1
 
 
+async def test_a_heartbeat_marks_its_member_present_and_nobody_else_can_send_one(make_service):
+    service, client = await make_service()
+    room_id = add_room(service)
+    intruder = await client.fetch(f"api/rooms/{room_id}/heartbeat", user="mallory", method="POST")
+    assert intruder.code == 404 and room_id in json.loads(intruder.body)["message"]
+    with service.session_factory() as s:
+        assert s.query(RoomMember).filter_by(username="mallory").count() == 0
+    body = await client.json(f"api/rooms/{room_id}/heartbeat", user="bob", method="POST")
+    assert body["id"] == room_id
+    with service.session_factory() as s:
+        seen = {m.username: m.last_seen for m in s.get(Room, room_id).members}
+    assert seen["bob"] is not None and seen["alice"] is None
+
+
 async def room_page(client: Any, room_id: str, user: str = "alice") -> tuple[int, str]:
     response = await client.fetch(f"rooms/{room_id}", user=user)
     return response.code, response.body.decode()

@@ -67,9 +67,8 @@ class HeartbeatHandler(RoomHandlerBase):
 
     @authenticated
     async def post(self, room_id: str) -> None:
-        with self.db() as s:
-            self.member_room(s, room_id)
-        self.rooms.heartbeat(room_id, self.identity.name)
+        if not self.rooms.heartbeat(room_id, self.identity.name):
+            raise web.HTTPError(404, f"No room {room_id!r} of yours.")
         with self.db() as s:
             self.write_json(self.rooms.room_json(s, self.member_room(s, room_id)))
 
