@@ -55,19 +55,6 @@ def docker_pair_mem_limit_mb() -> int:
 
 
 @pytest.fixture(scope="session")
-def docker_host() -> str:
-    """DOCKER_HOST of the engine brought up by the project's own script."""
-    up = subprocess.run(
-        ["bash", str(ROOT / "docker" / "engine-up.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert up.returncode == 0, f"docker/engine-up.sh failed:\n{up.stderr}"
-    return up.stdout.strip().splitlines()[-1].split("=", 1)[1]
-
-
-@pytest.fixture(scope="session")
 def docker_client(docker_host: str) -> Iterator[Any]:
     import docker
 

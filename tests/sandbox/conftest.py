@@ -1,7 +1,8 @@
 """Fixtures of the sandbox suites: a real container engine, a grader per backend, leak checks.
 
-``container_engine`` (session) runs ``docker/engine-up.sh`` (podman behind the Docker API) and
-``docker/build-images.sh grader``; both are idempotent and take well under a second once done.
+``container_engine`` (session) is ``docker_host`` (``tests/conftest.py``: runs
+``docker/engine-up.sh``, podman behind the Docker API) plus ``docker/build-images.sh grader``;
+both are idempotent and take well under a second once done.
 Every test parametrised over ``backend`` runs on bwrap and, marked ``container``, on docker.
 After each test no host process may carry the test's mark and no grader container may remain.
 """
@@ -31,16 +32,8 @@ BACKENDS = [
 
 
 @pytest.fixture(scope="session")
-def container_engine() -> str:
+def container_engine(docker_host: str) -> str:
     """DOCKER_HOST of a running engine with the grader image built (set up if needed)."""
-    up = subprocess.run(
-        ["bash", str(ROOT / "docker" / "engine-up.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert up.returncode == 0, f"docker/engine-up.sh failed:\n{up.stderr}"
-    host = up.stdout.strip().splitlines()[-1].split("=", 1)[1]
     build = subprocess.run(
         ["bash", str(ROOT / "docker" / "build-images.sh"), "grader"],
         capture_output=True,
@@ -48,7 +41,7 @@ def container_engine() -> str:
         timeout=900,
     )
     assert build.returncode == 0, f"docker/build-images.sh grader failed:\n{build.stderr}"
-    return host
+    return docker_host
 
 
 @pytest.fixture(params=BACKENDS)
