@@ -3,6 +3,8 @@
 NativeAuthenticator 1.3 (the newest release) times log-ins with ``handler.statsd``, which
 JupyterHub 6 removed along with its statsd support, so every log-in failed with a 500. This
 subclass serves the same log-in page through a handler that has a do-nothing ``statsd``.
+It also refuses sign-ups under a name starting with ``pair-``: those are PeerPrep's rooms (the
+hub user whose server two students share), and whoever registered one would own that room.
 Everything else (sign-up, password rules, lock-out, admin approval) is NativeAuthenticator's.
 """
 
@@ -12,6 +14,14 @@ from typing import Any
 
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.handlers import LoginHandler as NativeLoginHandler
+from nativeauthenticator.handlers import SignUpHandler as NativeSignUpHandler
+
+from .hub.auth import PAIR_USER_PREFIX, is_pair_user
+
+RESERVED_NAME_MESSAGE = (
+    f'User names starting with "{PAIR_USER_PREFIX}" are reserved for PeerPrep\'s pair rooms; '
+    "choose another user name."
+)
 
 
 class _NoStatsd:
@@ -34,11 +44,33 @@ class LoginHandler(NativeLoginHandler):
     statsd = _NoStatsd()
 
 
+class SignUpHandler(NativeSignUpHandler):
+    """NativeAuthenticator's sign-up page, saying why a reserved name was refused."""
+
+    def get_result_message(self, user: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        name = self.authenticator.normalize_username(self.get_body_argument("username", ""))
+        if user is None and is_pair_user(name):
+            return "alert-danger", RESERVED_NAME_MESSAGE
+        alert, message = super().get_result_message(user, *args, **kwargs)
+        return str(alert), str(message)
+
+
+HANDLERS = {NativeLoginHandler: LoginHandler, NativeSignUpHandler: SignUpHandler}
+
+
 class PeerPrepAuthenticator(NativeAuthenticator):
     """NativeAuthenticator (sign-up and log-in with a password) for PeerPrep's default hub."""
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         return [
-            (pattern, LoginHandler if handler is NativeLoginHandler else handler)
+            (pattern, HANDLERS.get(handler, handler))
             for pattern, handler in super().get_handlers(app)
         ]
+
+    def create_user(self, username: str, password: str, **kwargs: Any) -> Any:
+        # Only sign-up creates NativeAuthenticator accounts; the hub itself still creates pair
+        # users (the service does, through the hub API), which validate_username must allow.
+        if is_pair_user(self.normalize_username(username)):
+            self.log.warning("Sign-up as %r refused: the name is reserved for rooms", username)
+            return None
+        return super().create_user(username, password, **kwargs)

@@ -5,7 +5,8 @@ service (``/services/peerprep/api/*``). Why a relay and not the browser talking 
 directly: JupyterHub (4.1 and later) requires a service-specific XSRF token on every
 cookie-authenticated ``fetch``, and the service's OAuth log-in cannot complete inside a
 ``fetch``. Through the relay, the browser stays on its Jupyter server's origin with
-JupyterLab's own authentication and XSRF, and the service authenticates the server's hub token.
+JupyterLab's own authentication and XSRF, and the relay forwards the visitor's own hub token
+(never the server's), which the service checks with the hub.
 
 Neighbours: ``relay.py`` (the handlers); the service side of the handshake is
 ``hub/auth.py``.
@@ -19,6 +20,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Unicode, default
 
 from ._version import __version__
+from .credentials import withhold_from_children
 from .relay import RelayHandler, StatusHandler
 
 
@@ -40,15 +42,6 @@ class PeerPrepExtension(ExtensionApp):
     def _default_service_url(self) -> str:
         return os.environ.get("PEERPREP_SERVICE_URL", "")
 
-    api_token = Unicode(
-        help="""Hub API token the relay presents to the service. Defaults to this server's own
-        $JUPYTERHUB_API_TOKEN, whose owner the service sees as the caller.""",
-    ).tag(config=True)
-
-    @default("api_token")
-    def _default_api_token(self) -> str:
-        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
-
     request_timeout = Float(
         60.0,
         help="Seconds a relayed request (a grading run included) may take before it fails.",
@@ -61,6 +54,7 @@ class PeerPrepExtension(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.settings["peerprep"] = self
+        self._withhold_hub_credentials()
         if not self.service_url:
             self.log.warning(
                 "PeerPrep: no service URL (set $PEERPREP_SERVICE_URL or "
@@ -74,3 +68,15 @@ class PeerPrepExtension(ExtensionApp):
                 (r"/peerprep/api/(.*)", RelayHandler),
             ]
         )
+
+    def _withhold_hub_credentials(self) -> None:
+        """Kernels and terminals started by this server get no hub credentials
+        (``credentials.py``); only the server's own HubAuth objects keep them."""
+        server = self.serverapp
+        assert server is not None  # settings are initialized by a running server
+        hub_auths = [getattr(server.identity_provider, "hub_auth", None)]
+        for apps in server.extension_manager.extension_apps.values():
+            hub_auths += [getattr(app, "hub_auth", None) for app in apps]
+        removed = withhold_from_children(auth for auth in hub_auths if auth is not None)
+        if removed:
+            self.log.info("PeerPrep: %s kept from kernels and terminals", ", ".join(removed))

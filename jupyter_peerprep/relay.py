@@ -1,10 +1,11 @@
 """Handlers of the server extension: relay ``/peerprep/api/*`` to the PeerPrep service.
 
-The relay adds two headers the service trusts only together with a valid hub token:
-``Authorization: token <this server's hub token>`` and ``X-PeerPrep-User: <the hub user making
-this request>``. On a student's own server both name the same user. On a pair server the token
-belongs to the pair user and the service checks that the named student is a member of that
-pair's room (``hub/auth.py``).
+The relay forwards the *visiting user's own* hub token, ``Authorization: token <it>``: the
+token this server's HubOAuth authenticated the request with (the browser's OAuth cookie for
+this server, or the token the caller sent). The service believes only the hub about whose token
+it is, so on a pair server each student acts as themselves, and nothing in the room (the
+server's own token included) can act for a student (``hub/auth.py``,
+docs/explanation/security.md).
 """
 
 from __future__ import annotations
@@ -65,11 +66,21 @@ class RelayHandler(PeerPrepHandler):
             url += "?" + self.request.query
         return url
 
+    def _visitor_token(self) -> str:
+        """The hub token that authenticated this request, which belongs to the visitor."""
+        hub_auth = getattr(self.identity_provider, "hub_auth", None)
+        token = hub_auth.get_token(self) if hub_auth is not None else None
+        if not token:
+            raise web.HTTPError(
+                403,
+                "PeerPrep needs your hub login to act for you, and this request carried none "
+                "this server can forward: open JupyterLab from the hub, or send your own hub "
+                "token (Authorization: token ...).",
+            )
+        return str(token)
+
     def _relay_headers(self) -> dict[str, str]:
-        headers = {
-            "Authorization": f"token {self.peerprep.api_token}",
-            "X-PeerPrep-User": self.hub_username(),
-        }
+        headers = {"Authorization": f"token {self._visitor_token()}"}
         for name in FORWARDED_HEADERS:
             if name in self.request.headers:
                 headers[name] = self.request.headers[name]

@@ -29,6 +29,7 @@ from typing import Any
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Bool, Integer, List, Unicode, default
 
+from . import credentials
 from .hub.auth import is_pair_user
 
 # Files of /etc a Python server needs; the rest of /etc (shadow, ssh keys, ...) stays out.
@@ -76,6 +77,8 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         (HubOAuth.cache_max_age, 300 by default in JupyterHub). Short, so a revoked share
         stops working quickly.""",
     ).tag(config=True)
+
+    _secrets_fd: int | None = None
 
     @property
     def is_pair(self) -> bool:
@@ -150,6 +153,15 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
             args.append("--YDocExtension.disable_rtc=True")
         return args
 
+    def get_env(self) -> dict[str, str]:
+        # The hub secrets reach the server through a pipe, not the environment: no process in
+        # the sandbox but the server ever holds them (jupyter_peerprep/credentials.py).
+        env, self._secrets_fd = credentials.hand_over(super().get_env())
+        if self._secrets_fd is not None:
+            popen_kwargs: dict[str, Any] = dict(self.popen_kwargs)  # type: ignore[has-type]
+            self.popen_kwargs = {**popen_kwargs, "pass_fds": (self._secrets_fd,)}
+        return env
+
     def _home(self) -> str:
         return str(self.home_dir_template.format(username=self.user.name))
 
@@ -165,7 +177,16 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
             self.shell_cmd = self.sandbox_command(home)
         if self.is_pair:
             self._skip_oauth_confirm(True)
-        return await super().start()
+        command: list[str] = list(self.cmd)  # type: ignore[has-type]
+        self.cmd = [sys.executable, "-m", "jupyter_peerprep.credentials", *command]
+        try:
+            return await super().start()
+        finally:
+            self.cmd = command
+            if self._secrets_fd is not None:
+                os.close(self._secrets_fd)
+                self._secrets_fd = None
+                self.popen_kwargs.pop("pass_fds", None)
 
     async def stop(self, now: bool = False) -> Any:
         if self.is_pair:

@@ -72,19 +72,24 @@ c.JupyterHub.load_roles.extend(
             ],
         },
         {
-            # Every user may call the PeerPrep service (through their server's relay).
+            # Every user may call the PeerPrep service (through a server's relay, with their
+            # own OAuth token for that server).
             "name": "user",
             "scopes": ["self", "access:services!service=peerprep"],
         },
     ]
 )
 
-# A spawned server's own token may call the service for its owner, and the relay in the
-# jupyter_peerprep server extension finds the service through PEERPREP_SERVICE_URL.
+# The relay in the jupyter_peerprep server extension finds the service through
+# PEERPREP_SERVICE_URL and calls it with the *visiting user's own* OAuth token, never with the
+# server's token (docs/explanation/security.md). So a server's OAuth client may issue tokens
+# that reach the service (a user's role must grant it too: role "user" above), and a server's
+# own token may not call the service at all: kernels and terminals never see that token, and a
+# pair user acts for no student.
+c.Spawner.oauth_client_allowed_scopes = ["access:services!service=peerprep"]
 c.Spawner.server_token_scopes = [
     "users:activity!user",
     "access:servers!server",
-    "access:services!service=peerprep",
     "read:users:groups!user",
 ]
 c.Spawner.environment.update({"PEERPREP_SERVICE_URL": f"{PEERPREP_SERVICE_URL}/services/peerprep/"})

@@ -44,11 +44,22 @@ async def test_me_names_user_and_roles(make_service, fake_hub):
     assert root["is_admin"] is True
 
 
-async def test_acting_user_header_cannot_impersonate(make_service):
+async def test_acting_user_header_is_ignored(make_service):
+    """A request acts for its token's owner; X-PeerPrep-User (the old relay's header) names
+    nobody."""
     _, client = await make_service()
     response = await client.fetch("api/me", user="mallory", headers={"X-PeerPrep-User": "alice"})
-    assert response.code == 403
-    assert "belongs to 'mallory'" in json.loads(response.body)["message"]
+    assert response.code == 200
+    assert json.loads(response.body)["name"] == "mallory"
+
+
+async def test_pair_user_token_acts_for_no_student(make_service):
+    _, client = await make_service()
+    for headers in ({}, {"X-PeerPrep-User": "alice"}):
+        response = await client.fetch("api/me", user="pair-0123456789ab", headers=headers)
+        assert response.code == 403
+        message = json.loads(response.body)["message"]
+        assert "pair user 'pair-0123456789ab'" in message and "own hub login" in message
 
 
 def test_unknown_setting_fails_naming_it(tmp_path):

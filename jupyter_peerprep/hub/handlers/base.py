@@ -20,7 +20,7 @@ from jupyterhub.services.auth import (
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
-from ..auth import ACTING_USER_HEADER, Identity, IdentityError, resolve_acting_user
+from ..auth import Identity, IdentityError, check_token_owner
 
 if TYPE_CHECKING:
     from ..app import PeerPrepService
@@ -110,22 +110,20 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
         assert model is not None
         if model.get("kind") == "service":
             raise web.HTTPError(403, "Services cannot use the student API.")
-        token_owner = model["name"]
-        claimed = self.request.headers.get(ACTING_USER_HEADER)
+        # The token's owner is the identity; nothing in the request can name anyone else.
         try:
-            name, via_pair = resolve_acting_user(token_owner, claimed, self.db)
+            name = check_token_owner(model["name"])
         except IdentityError as e:
             raise web.HTTPError(403, str(e)) from None
         user = await self.service.hub_api.get_user(name) if self.service.hub_api else None
         if user is None:
-            user = model if name == token_owner else {"name": name}
+            user = model
         groups = sorted(user.get("groups") or [])
         return Identity(
             name=name,
             groups=groups,
             admin=bool(user.get("admin")),
             instructor=self.service.instructor_group in groups or bool(user.get("admin")),
-            via_pair=via_pair,
         )
 
     def require_instructor(self) -> None:
