@@ -1,10 +1,14 @@
-"""Shared test configuration: PeerPrep's own pytest plugin provides the fixtures; the one
-fixture here needs the repository's scripts, which the installed plugin cannot reach."""
+"""Shared test configuration: PeerPrep's own pytest plugin provides the fixtures; the ones
+here need the repository's scripts and test data, which the installed plugin cannot reach."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,3 +29,34 @@ def docker_host() -> str:
     )
     assert up.returncode == 0, f"docker/engine-up.sh failed:\n{up.stderr}"
     return up.stdout.strip().splitlines()[-1].split("=", 1)[1]
+
+
+def question_notebook() -> dict[str, Any]:
+    """The small question of tests/questions (one easy array question, pair_sum)."""
+    path = ROOT / "tests" / "questions" / "question_notebooks.py"
+    spec = importlib.util.spec_from_file_location("question_notebooks", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    notebook: dict[str, Any] = module.build_notebook()
+    return notebook
+
+
+@pytest.fixture(scope="session")
+def one_question_config(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Factory: ``one_question_config(warm_pool_size=0)`` writes a service config
+    (PEERPREP_SERVICE_CONFIG) whose bank is ``question_notebook()`` alone, so a hub's service is
+    ready in seconds; rooms never end for idleness. Returns the config file."""
+
+    def factory(warm_pool_size: int = 0) -> Path:
+        bank = tmp_path_factory.mktemp("bank")
+        (bank / "pair-sum-demo.ipynb").write_text(json.dumps(question_notebook()))
+        config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
+        config.write_text(
+            f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
+            f"c.RoomManager.warm_pool_size = {warm_pool_size}\n"
+            "c.RoomManager.idle_timeout = 0\n"
+        )
+        return config
+
+    return factory

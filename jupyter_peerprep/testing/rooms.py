@@ -1,8 +1,9 @@
 """Getting two students into a room at a real hub, for tests and benchmarks.
 
-``new_student`` signs a user up, logs in and starts their own server; ``wait_for_questions``
-waits until the service lists a question; ``match_pair`` makes two students ask for the same
-thing and returns their room once it is active.
+``new_student`` signs a user up, logs in and starts their own server; ``new_admin`` does the
+same for the hub's first admin (an instructor) and waits for the question bank;
+``wait_for_questions`` waits until the service lists a question; ``match_pair`` makes two
+students ask for the same thing and returns their room once it is active.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ def new_student(hub_url: str, prefix: str, *, spawn_timeout: float = 90.0) -> Hu
     user.login()
     user.start_server(timeout=spawn_timeout)
     return user
+
+
+def new_admin(hub_url: str, name: str = "admin") -> HubUser:
+    """The hub's admin (``PEERPREP_ADMIN``, an instructor), signed up, logged in, with a running
+    server, once the service lists a question."""
+    admin = HubUser(hub_url, name)
+    admin.signup()
+    admin.login()
+    admin.start_server()
+    wait_for_questions(admin)
+    return admin
 
 
 def wait_for_questions(user: HubUser, timeout: float = 120.0) -> None:

@@ -8,12 +8,10 @@ network of their own. Sign users up with ``jupyter_peerprep.testing.hubclient.Hu
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,17 +27,6 @@ HUB_IMAGE = "localhost/peerprep-hub:latest"
 # Small enough to show the limit is ours, large enough for JupyterLab (about 135 MB idle).
 TEST_MEM_LIMIT_MB = 384
 TEST_PAIR_MEM_LIMIT_MB = 448
-
-
-def question_notebook() -> dict[str, Any]:
-    """The small question of tests/questions (one easy array question, pair_sum)."""
-    path = ROOT / "tests" / "questions" / "question_notebooks.py"
-    spec = importlib.util.spec_from_file_location("question_notebooks", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    notebook: dict[str, Any] = module.build_notebook()
-    return notebook
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +109,7 @@ def docker_hub(
     docker_host: str,
     app_images: dict[str, str],
     rooms_network: RoomsNetwork,
+    one_question_config: Callable[..., Path],
 ) -> Iterator[LocalHub]:
     """A real hub with DockerSpawner (50-docker.py), reachable at the network's gateway.
 
@@ -131,14 +119,7 @@ def docker_hub(
     state = tmp_path_factory.mktemp("docker-hub")
     port = find_free_port()
     # One small question, so the service is ready in seconds (as tests/integration does).
-    bank = tmp_path_factory.mktemp("bank")
-    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(question_notebook()))
-    service_config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
-    service_config.write_text(
-        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
-        "c.RoomManager.warm_pool_size = 0\n"
-        "c.RoomManager.idle_timeout = 0\n"
-    )
+    service_config = one_question_config()
     hub = LocalHub(
         state,
         ip=rooms_network.gateway,

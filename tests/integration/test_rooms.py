@@ -7,7 +7,6 @@ small question so the service is ready in seconds.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import signal
@@ -21,7 +20,7 @@ import pytest
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
 from jupyter_peerprep.testing.rooms import match_pair as pair_into_room
-from jupyter_peerprep.testing.rooms import new_student, wait_for_questions
+from jupyter_peerprep.testing.rooms import new_admin, new_student
 from jupyter_peerprep.testing.ydoc import YClient, edit_cell_concurrently
 
 pytestmark = pytest.mark.slow
@@ -30,31 +29,11 @@ HERE = Path(__file__).parent
 REPO = HERE.parents[1]
 
 
-def _question_notebook() -> dict:
-    path = HERE.parent / "questions" / "question_notebooks.py"
-    spec = importlib.util.spec_from_file_location("question_notebooks", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build_notebook()
-
-
 @pytest.fixture(scope="module")
-def room_hub(make_hub, tmp_path_factory):
-    bank = tmp_path_factory.mktemp("bank")
-    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(_question_notebook()))
-    config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
-    config.write_text(
-        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
-        "c.RoomManager.warm_pool_size = 1\n"
-        "c.RoomManager.idle_timeout = 0\n"
-    )
+def room_hub(make_hub, one_question_config):
+    config = one_question_config(warm_pool_size=1)
     hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
-    admin = HubUser(hub.url, "admin")
-    admin.signup()
-    admin.login()
-    admin.start_server()
-    wait_for_questions(admin)
+    new_admin(hub.url)
     return hub
 
 

@@ -15,23 +15,19 @@ import re
 import pytest
 import requests
 
+from jupyter_peerprep.credentials import HUB_SECRET_VARIABLES, SECRETS_FD_VARIABLE
 from jupyter_peerprep.testing.kernel import run_code
 from jupyter_peerprep.testing.rooms import match_pair, new_student
 from jupyter_peerprep.testing.terminal import run_in_terminal
 
 pytestmark = pytest.mark.slow
 
+# The hub's secrets, and PeerPrep's own (the service's, which no server should ever hold).
 SECRET_NAMES = {
-    "JUPYTERHUB_API_TOKEN",
-    "JPY_API_TOKEN",
-    "JUPYTERHUB_COOKIE_SECRET",
-    "JPY_COOKIE_SECRET",
-    "JUPYTER_COOKIE_SECRET",
-    "CONFIGPROXY_AUTH_TOKEN",
-    "JUPYTERHUB_CRYPT_KEY",
+    *HUB_SECRET_VARIABLES,
+    SECRETS_FD_VARIABLE,
     "PEERPREP_COOKIE_SECRET",
     "PEERPREP_METRICS_TOKEN",
-    "PEERPREP_HUB_SECRETS_FD",
 }
 TOKEN_SHAPED = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 
