@@ -54,7 +54,8 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
     sandbox = Bool(
         True,
         help="""Run every server inside bubblewrap. Turning this off lets servers see the whole
-        machine (the service database with hidden tests included): only for debugging.""",
+        machine (the service database with hidden tests included), and lets code in a room
+        outlive its server and take the partner's requests: only for debugging.""",
     ).tag(config=True)
 
     bwrap_path = Unicode(
