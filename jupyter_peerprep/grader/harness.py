@@ -114,6 +114,20 @@ def close_fds_except(keep):
                 pass
 
 
+def wire_child(fds):
+    """In a forked child: its own process group, stdin from /dev/null, ``fds`` as descriptors
+    1, 2, 3, ... (stdout, stderr, then the channels to the harness) and nothing else open."""
+    os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    for target, fd in enumerate(fds, start=1):
+        os.dup2(fd, target)
+    close_fds_except(set(range(len(fds) + 1)))
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
+    sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+
+
 def child_write(fd, record):
     try:
         text = json.dumps(record, allow_nan=True)
@@ -201,16 +215,7 @@ def run_child(job, payload, limits):
     pid = os.fork()
     if pid == 0:
         try:
-            os.setpgid(0, 0)
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.dup2(res_w, 3)
-            close_fds_except({0, 1, 2, 3})
-            sys.stdin = open(0, closefd=False)  # noqa: SIM115
-            sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
-            sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+            wire_child([out_w, err_w, res_w])
             set_child_limits(limits)
             record = case_body(job, payload)
             try:

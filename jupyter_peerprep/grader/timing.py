@@ -3,22 +3,25 @@
 Standard library only. Like ``harness.py`` it is not imported by the service: ``grader.py``
 sends its source to the sandbox, where it is executed before the harness in one namespace.
 
-Two processes, one boundary. The *timed child* (student code) loads the solution, makes a
-fresh copy of the input, says ``r`` and blocks until the harness says ``g``; then it makes one
-call, says ``d`` and blocks again until ``c`` (make the next copy) or the end. The *harness*
-(``drive_calls``) decides how many calls there are and measures each one itself: the CPU time
-the kernel has charged to the child (``/proc/<pid>/schedstat``, nanoseconds), read once the
-child is blocked before ``g`` and once it is blocked after ``d``. Nothing the child writes is
-a time. The child cannot start threads or processes (RLIMIT_NPROC is 1 for it), so its one
-thread is all the CPU it uses. A child that exits in a call has that call measured up to its
-exit (the kernel's account of it at ``wait4``), and a child that answers anything but ``r``
-and ``d`` has broken the protocol: its size is reported as an error.
+Two processes, one boundary. The *timed child* (student code) loads the solution, makes fresh
+copies of the input, says ``r`` and blocks until the harness says ``g``; then it makes one
+batch of calls, says ``d`` and blocks again until ``c`` (with the next batch's size) or the
+end. The *harness* (``CallDriver``) decides how many calls there are and measures each batch
+itself: the CPU time the kernel has charged to the child (``/proc/<pid>/schedstat``,
+nanoseconds), read once the child is blocked before ``g`` and once it is blocked after ``d``.
+Nothing the child writes is a time; a child that makes fewer calls than asked only makes its
+own solution look faster, which it could as well by returning early. The child cannot start
+threads or processes (RLIMIT_NPROC is 1 for it), so its one thread is all the CPU it uses. A
+child that exits in a call has that call measured up to its exit (the kernel's account of it
+at ``wait4``), and a child that answers anything but ``r`` and ``d`` has broken the protocol:
+its size is reported as an error.
 """
 
 # ruff: noqa: SIM105, UP031
 from __future__ import annotations
 
 import copy
+import json
 import os
 import select
 import signal
@@ -28,14 +31,17 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # in the sandbox they come from harness.py, run in this same namespace
     from .harness import (
-        close_fds_except,
         kill_tree,
         load_entry,
         set_child_limits,
         trimmed_traceback,
+        wire_child,
     )
 
 CPU_CLOCK_NS = 1_000_000_000
+# A batch of calls holds a fresh copy of the input per call: at most about this many bytes of
+# copies (the input's JSON size stands in for its size in memory).
+BATCH_COPY_BYTES = 4 * 1024 * 1024
 
 
 class ProtocolError(Exception):
@@ -60,16 +66,21 @@ def is_blocked(pid):
 
 
 def serve_calls(fn, args, ack_fd, ctl_fd, write):
-    """In the timed child: one call of ``fn`` on a fresh copy of ``args`` per ``g``."""
+    """In the timed child: per ``g``, one batch of calls of ``fn``, each on its own fresh copy
+    of ``args`` made before the batch; ``c`` with a number sets the next batch's size."""
+    batch = 1
     while True:
-        fresh = copy.deepcopy(args)
+        copies = [copy.deepcopy(args) for _ in range(batch)]
         write(ack_fd, b"r")
         if os.read(ctl_fd, 1) != b"g":
             return None
-        fn(*fresh)
+        for fresh in copies:
+            fn(*fresh)
         write(ack_fd, b"d")
-        if os.read(ctl_fd, 1) != b"c":
+        command = os.read(ctl_fd, 5)
+        if command[:1] != b"c":
             return None
+        batch = max(1, int.from_bytes(command[1:5], "big"))
 
 
 class CallDriver:
@@ -128,8 +139,9 @@ class CallDriver:
             raise ProtocolError(byte)
         return "ok"
 
-    def one_call(self):
-        """Seconds of CPU one call took, measured here; (None, why) when it could not be."""
+    def one_batch(self, batch):
+        """Seconds of CPU ``batch`` calls took, measured here; (None, why) when they could not
+        be measured."""
         before = self._blocked_cpu()
         if before is None:
             return None, "timeout"
@@ -142,26 +154,30 @@ class CallDriver:
         if state == "timeout":
             return None, "timeout"
         if state == "exited":
-            # It left in the call (os._exit, a crash): the call ran until then.
+            # It left in the calls (os._exit, a crash): they ran until then.
             return max(0, self._reap() - before) / CPU_CLOCK_NS, "exited"
         after = self._blocked_cpu()
         if after is None:
             return None, "timeout"
         return (after - before) / CPU_CLOCK_NS, "ok"
 
-    def next_call(self):
-        """Let the child copy the input for the next call; the state it then reports."""
+    def next_batch(self, batch):
+        """Let the child copy the input for the next ``batch`` calls; the state it reports."""
         try:
-            os.write(self.ctl_fd, b"c")
+            os.write(self.ctl_fd, b"c" + int(batch).to_bytes(4, "big"))
         except OSError:
             return "exited"
         return self.expect(b"r")
 
-    def rounds(self, repeats, min_time, min_loops, max_loops, overhead_s=0.0):
-        """``repeats`` rounds of calls, each until its calls took ``min_time`` seconds of wall
-        clock; the CPU time of the fastest call of each round (the least disturbed). Returns
-        (rounds, state)."""
+    def rounds(self, repeats, min_time, min_loops, max_loops, overhead_s=0.0, max_batch=1):
+        """``repeats`` rounds, each of batches of calls until they took ``min_time`` seconds of
+        wall clock; per round the CPU time of the fastest call (the least disturbed), a
+        batch's time less ``overhead_s`` (what timing costs), over its calls. Batches grow so
+        that one lasts about ``min_time / min_loops`` (timing's cost and the clock's
+        granularity then matter little), up to ``max_batch`` calls. Returns (rounds, state)."""
         rounds = []
+        batch = 1
+        target = min_time / max(1, min_loops)
         state = self.expect(b"r")
         for _ in range(repeats):
             if state != "ok":
@@ -170,19 +186,22 @@ class CallDriver:
             best = None
             loops = 0
             while True:
-                seconds, state = self.one_call()
+                seconds, state = self.one_batch(batch)
                 if seconds is None:
                     break
                 # Enough calls is judged by wall-clock time, so that a call that sleeps or
                 # waits (and uses little CPU) does not make the round run into the limit.
-                total += time.monotonic() - self.call_started
-                seconds = max(0.0, seconds - overhead_s)
-                best = seconds if best is None else min(best, seconds)
-                loops += 1
+                wall = time.monotonic() - self.call_started
+                total += wall
+                per_call = max(0.0, seconds - overhead_s) / batch
+                best = per_call if best is None else min(best, per_call)
+                loops += batch
                 if state != "ok":
                     break
                 enough = total >= min_time and loops >= min_loops
-                state = self.next_call()
+                # Sized by wall clock too: a call that sleeps must not make a batch run long.
+                batch = max(1, min(max_batch, max_loops, int(target * batch / max(wall, 1e-9))))
+                state = self.next_batch(batch)
                 if enough or loops >= max_loops:
                     break
             if best is not None:
@@ -198,16 +217,7 @@ def timed_child(job, args, limits, trusted, pipes):
     """In the forked child: serve timed calls of the solution (or of ``noop``), then exit."""
     out_w, err_w, ack_w, ctl_r = pipes
     try:
-        os.setpgid(0, 0)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        os.dup2(ack_w, 3)
-        os.dup2(ctl_r, 4)
-        close_fds_except({0, 1, 2, 3, 4})
-        sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
-        sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+        wire_child([out_w, err_w, ack_w, ctl_r])
         # No threads or processes: the main thread's CPU time is all the child's CPU time.
         set_child_limits(dict(limits, nproc=1))
         fn = noop if trusted else load_entry(job["source"], job["entry_point"])
@@ -265,6 +275,7 @@ def time_size(job, args, limits, trusted=False, overhead_s=0.0, settings=None):
             int(settings.get("min_loops", 3)),
             int(settings.get("max_loops", 1000)),
             overhead_s,
+            max_batch=1 if trusted else max(1, BATCH_COPY_BYTES // max(1, len(json.dumps(args)))),
         )
         record["status"] = "timeout" if state == "timeout" else "ok"
     except ProtocolError:
