@@ -13,11 +13,12 @@ Nothing the child writes is a time; a child that makes fewer calls than asked on
 own solution look faster, which it could as well by returning early. The child cannot start
 threads or processes (RLIMIT_NPROC is 1 for it), so its one thread is all the CPU it uses. A
 child that exits in a call has that call measured up to its exit (the kernel's account of it
-at ``wait4``), and a child that answers anything but ``r`` and ``d`` has broken the protocol:
-its size is reported as an error.
+at ``wait4``). Other bytes on the channel are skipped (up to ``GARBAGE_BYTES``); a ``d`` sent
+early gains nothing, as the CPU is read only once the child is blocked. Errors travel as exit
+codes (``EXIT_ERROR`` with the traceback on stderr, ``EXIT_MEMORY``), never on the channel.
 """
 
-# ruff: noqa: SIM105, UP031
+# ruff: noqa: S110, SIM105, UP031
 from __future__ import annotations
 
 import copy
@@ -42,16 +43,23 @@ CPU_CLOCK_NS = 1_000_000_000
 # A batch of calls holds a fresh copy of the input per call: at most about this many bytes of
 # copies (the input's JSON size stands in for its size in memory).
 BATCH_COPY_BYTES = 4 * 1024 * 1024
+# Bytes other than the protocol's a child may write on its channel before it is cut off.
+GARBAGE_BYTES = 65536
+EXIT_ERROR = 3  # the solution raised (the traceback is on stderr)
+EXIT_MEMORY = 4  # the solution ran out of memory
 
 
 class ProtocolError(Exception):
-    """The timed child answered something other than the protocol's bytes."""
+    """The timed child flooded its channel with bytes that are not the protocol's."""
 
 
 def cpu_ns(pid):
-    """CPU time (ns) the kernel has charged to ``pid``'s main thread."""
-    with open("/proc/%d/schedstat" % pid, "rb") as f:
-        return int(f.read().split()[0])
+    """CPU time (ns) the kernel has charged to ``pid``'s main thread; None once it is gone."""
+    try:
+        with open("/proc/%d/schedstat" % pid, "rb") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def is_blocked(pid):
@@ -84,7 +92,7 @@ def serve_calls(fn, args, ack_fd, ctl_fd, write):
 
 
 class CallDriver:
-    """In the harness: drives a timed child's calls and measures each from outside."""
+    """In the harness: drives a timed child's calls and measures each batch from outside."""
 
     def __init__(self, pid, ack_fd, ctl_fd, drain_fds, deadline, on_output):
         self.pid = pid
@@ -92,13 +100,13 @@ class CallDriver:
         self.ctl_fd = ctl_fd
         self.drain_fds = set(drain_fds)
         self.deadline = deadline
-        self.on_output = on_output  # called with each chunk of the child's stdout/stderr
+        self.on_output = on_output  # called with (fd, chunk) of the child's stdout/stderr
         self.exited = None  # (status, rusage) once the child is gone
         self.call_started = 0.0
-        self.tail = b""  # what the child wrote after a protocol byte it was not asked for
+        self.garbage = 0
 
     def _next_byte(self):
-        """The child's next protocol byte; b"" when it exited; None at the deadline."""
+        """The child's next byte on the channel; b"" when it exited; None at the deadline."""
         while True:
             now = time.monotonic()
             if now >= self.deadline:
@@ -112,11 +120,38 @@ class CallDriver:
                 if not chunk:
                     self.drain_fds.discard(fd)
                 else:
-                    self.on_output(chunk)
+                    self.on_output(fd, chunk)
             if self.ack_fd in ready:
                 return os.read(self.ack_fd, 1)
 
+    def drain(self):
+        """Read the child's stdout and stderr to their end (it has exited)."""
+        while self.drain_fds and time.monotonic() < self.deadline:
+            fds = list(self.drain_fds)
+            ready, _, _ = select.select(fds, [], [], min(self.deadline - time.monotonic(), 0.05))
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    self.drain_fds.discard(fd)
+                else:
+                    self.on_output(fd, chunk)
+
+    def expect(self, wanted):
+        """Wait for ``wanted``: "ok", "exited" or "timeout"; other bytes are skipped."""
+        while True:
+            byte = self._next_byte()
+            if byte is None:
+                return "timeout"
+            if byte == b"":
+                return "exited"
+            if byte == wanted:
+                return "ok"
+            self.garbage += 1
+            if self.garbage > GARBAGE_BYTES:
+                raise ProtocolError()
+
     def _blocked_cpu(self):
+        """The child's CPU time once it is blocked; None at the deadline or once it is gone."""
         while not is_blocked(self.pid):
             if time.monotonic() >= self.deadline:
                 return None
@@ -124,27 +159,18 @@ class CallDriver:
         return cpu_ns(self.pid)
 
     def _reap(self):
-        _, status, usage = os.wait4(self.pid, 0)
-        self.exited = (status, usage)
+        """Wait for the child's exit; its CPU time (ns) as the kernel accounted it."""
+        if self.exited is None:
+            _, status, usage = os.wait4(self.pid, 0)
+            self.exited = (status, usage)
+        usage = self.exited[1]
         return int((usage.ru_utime + usage.ru_stime) * CPU_CLOCK_NS)
 
-    def expect(self, wanted):
-        byte = self._next_byte()
-        if byte is None:
-            return "timeout"
-        if byte == b"":
-            return "exited"
-        if byte != wanted:
-            self.tail = byte
-            raise ProtocolError(byte)
-        return "ok"
-
-    def one_batch(self, batch):
-        """Seconds of CPU ``batch`` calls took, measured here; (None, why) when they could not
-        be measured."""
+    def one_batch(self):
+        """Seconds of CPU the batch took, measured here, and "ok", "exited" or "timeout"."""
         before = self._blocked_cpu()
         if before is None:
-            return None, "timeout"
+            return None, "timeout" if time.monotonic() >= self.deadline else "exited"
         self.call_started = time.monotonic()
         try:
             os.write(self.ctl_fd, b"g")
@@ -153,12 +179,13 @@ class CallDriver:
         state = self.expect(b"d")
         if state == "timeout":
             return None, "timeout"
-        if state == "exited":
-            # It left in the calls (os._exit, a crash): they ran until then.
-            return max(0, self._reap() - before) / CPU_CLOCK_NS, "exited"
-        after = self._blocked_cpu()
+        after = None if state == "exited" else self._blocked_cpu()
         if after is None:
-            return None, "timeout"
+            if time.monotonic() >= self.deadline:
+                return None, "timeout"
+            # It left in the calls (os._exit, a crash): they ran until then.
+            self.expect(b"")  # wait for the channel to close before reaping
+            return max(0, self._reap() - before) / CPU_CLOCK_NS, "exited"
         return (after - before) / CPU_CLOCK_NS, "ok"
 
     def next_batch(self, batch):
@@ -186,7 +213,7 @@ class CallDriver:
             best = None
             loops = 0
             while True:
-                seconds, state = self.one_batch(batch)
+                seconds, state = self.one_batch()
                 if seconds is None:
                     break
                 # Enough calls is judged by wall-clock time, so that a call that sleeps or
@@ -216,6 +243,7 @@ def noop(*args):
 def timed_child(job, args, limits, trusted, pipes):
     """In the forked child: serve timed calls of the solution (or of ``noop``), then exit."""
     out_w, err_w, ack_w, ctl_r = pipes
+    code = 0
     try:
         wire_child([out_w, err_w, ack_w, ctl_r])
         # No threads or processes: the main thread's CPU time is all the child's CPU time.
@@ -223,18 +251,15 @@ def timed_child(job, args, limits, trusted, pipes):
         fn = noop if trusted else load_entry(job["source"], job["entry_point"])
         serve_calls(fn, args, 3, 4, os.write)
     except MemoryError:
-        _try_write(3, b"m")
+        code = EXIT_MEMORY
     except BaseException:
-        _try_write(3, b"e" + trimmed_traceback()[-4000:].encode("utf-8", "replace"))
+        code = EXIT_ERROR
+        try:
+            os.write(2, trimmed_traceback()[-4000:].encode("utf-8", "replace"))
+        except BaseException:
+            pass
     finally:
-        os._exit(0)
-
-
-def _try_write(fd, data):
-    try:
-        os.write(fd, data)
-    except OSError:
-        pass
+        os._exit(code)
 
 
 class OutputExceeded(Exception):
@@ -242,7 +267,7 @@ class OutputExceeded(Exception):
 
 
 def time_size(job, args, limits, trusted=False, overhead_s=0.0, settings=None):
-    """Fork a timed child for one input and time its calls from here (``timing.py``)."""
+    """Fork a timed child for one input and time its calls from here."""
     settings = settings or job
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -257,16 +282,20 @@ def time_size(job, args, limits, trusted=False, overhead_s=0.0, settings=None):
     for fd in (out_w, err_w, ack_w, ctl_r):
         os.close(fd)
     seen = [0]
+    stderr_tail = bytearray()
 
-    def on_output(chunk):
+    def on_output(fd, chunk):
         seen[0] += len(chunk)
+        if fd == err_r:
+            stderr_tail.extend(chunk)
+            del stderr_tail[:-4000]
         if seen[0] > int(limits["output_bytes"]):
             raise OutputExceeded()
 
     driver = CallDriver(
         pid, ack_r, ctl_w, [out_r, err_r], started + float(limits["case_wall_s"]), on_output
     )
-    record: dict = {}
+    record: dict = {"status": "ok"}
     rounds: list = []
     try:
         rounds, state = driver.rounds(
@@ -277,47 +306,36 @@ def time_size(job, args, limits, trusted=False, overhead_s=0.0, settings=None):
             overhead_s,
             max_batch=1 if trusted else max(1, BATCH_COPY_BYTES // max(1, len(json.dumps(args)))),
         )
-        record["status"] = "timeout" if state == "timeout" else "ok"
+        if state == "timeout":
+            record["status"] = "timeout"
+        elif state == "exited":
+            driver.drain()  # what it wrote on stderr before it went (a traceback)
     except ProtocolError:
         record["status"] = "error"
-        if driver.tail == b"m":
-            record["status"] = "memory"
-        elif driver.tail == b"e":
-            record["error"] = _read_available(ack_r, deadline=time.monotonic() + 0.5)
-        else:
-            record["error"] = "the program wrote into the grader's timing channel"
+        record["error"] = "the program flooded the grader's timing channel"
     except OutputExceeded:
         record["status"] = "output"
     kill_tree(pid)
-    if driver.exited is None:
-        _, status, _ = os.wait4(pid, 0)
-    else:
-        status = driver.exited[0]
+    status = driver.exited[0] if driver.exited is not None else os.wait4(pid, 0)[1]
     for fd in (out_r, err_r, ack_r, ctl_w):
         try:
             os.close(fd)
         except OSError:
             pass
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+    signalled = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    if signalled == signal.SIGXCPU:
         record["status"] = "timeout"
+    elif record["status"] == "ok" and code == EXIT_MEMORY:
+        record["status"] = "memory"
+    elif record["status"] == "ok" and code == EXIT_ERROR:
+        record["status"] = "error"
+        record["error"] = stderr_tail.decode("utf-8", "replace")
     elif record["status"] == "ok" and not rounds:
         record["status"] = "error"
-        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        if signalled == signal.SIGKILL:
             record["status"] = "memory"  # the memory cgroup's OOM killer
-        record.setdefault("error", "the program exited before a call could be timed")
+        record["error"] = "the program exited before a call could be timed"
     record["rounds"] = rounds
     record["wall_ms"] = round((time.monotonic() - started) * 1000, 3)
     return record
-
-
-def _read_available(fd, deadline):
-    data = b""
-    while len(data) < 8192 and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        chunk = os.read(fd, 8192)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode("utf-8", "replace")
