@@ -100,7 +100,7 @@ def _short(node: ast.AST, limit: int = 50) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _callee(func: ast.AST) -> str | None:
+def _callee(func: ast.AST | None) -> str | None:
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):

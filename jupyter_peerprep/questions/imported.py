@@ -85,8 +85,8 @@ def read_notebook(path: str | Path) -> dict[str, Any]:
     return parse_notebook_text(data, str(path))
 
 
-def top_level_definitions(source: str) -> dict[str, str]:
-    """name -> source of each top-level function or class; {} if it does not parse."""
+def top_level_definitions(source: str, *, imports: bool = False) -> dict[str, str]:
+    """name -> source of each top-level function or class (and import); {} if it won't parse."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -96,6 +96,9 @@ def top_level_definitions(source: str) -> dict[str, str]:
         segment = ast.get_source_segment(source, node) or ""
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out[node.name] = segment
+        elif imports and isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                out[(alias.asname or alias.name).split(".")[0]] = segment
     return out
 
 
@@ -226,7 +229,7 @@ def build(found: Found, filename: str, *, hide_last: bool = False) -> Conversion
     helpers = _helpers(found.solution, found.earlier)
     if helpers:
         names = ", ".join(sorted(set(top_level_definitions("\n\n".join(helpers)))))
-        notes.append(f"copied {names} from earlier questions into the starter and the solution")
+        notes.append(f"copied {names} from earlier cells into the starter and the solution")
     prefix = "".join(h.rstrip() + "\n\n\n" for h in helpers)
     prompt = found.prompt.strip()
     heading = re.match(r"^#+\s*(.+)$", prompt.splitlines()[0]) if prompt else None

@@ -105,6 +105,7 @@ def convert_notebook(
     prompt: list[str] = []
     unplaced: list[str] = []
     released = 0
+    setup: dict[str, str] = {}  # imports of plain code cells, for solutions that use them
     for index, cell in enumerate(nb["cells"], start=1):
         meta, kind, source = _meta(cell), cell.get("cell_type"), cell_source(cell)
         grade_id = str(meta.get("grade_id") or f"cell-{index}")
@@ -146,6 +147,8 @@ def convert_notebook(
             prompt = []
         elif kind == "markdown" and source.strip():
             prompt.append(source)
+        elif kind == "code" and not meta:
+            setup.update(top_level_definitions(source, imports=True))
     if not any(_meta(c) for c in nb["cells"]):
         problems.add(
             "has no nbgrader cell (no cell has metadata.nbgrader); is it an nbgrader source "
@@ -163,7 +166,7 @@ def convert_notebook(
         )
     problems.raise_if_errors()
     conversions: list[Conversion] = []
-    earlier: dict[str, str] = {}
+    earlier: dict[str, str] = dict(setup)
     for q in questions:
         notes = list(unplaced) + q["notes"]
         if not q["marked"]:

@@ -214,10 +214,11 @@ def convert_notebook(
 ) -> list[Conversion]:
     """Every otter question of a master notebook, converted."""
     found = ProblemList(filename)
+    setup: list[str] = []  # code outside questions: its imports go where a solution uses them
     if not any(_delimiter(c) for c in nb["cells"]) and any(_v0_config(c) for c in nb["cells"]):
-        questions, outside = _read_v0(nb)
+        questions, outside = _read_v0(nb, setup)
     else:
-        questions, outside = _read_v1(nb, found)
+        questions, outside = _read_v1(nb, found, setup)
     if not questions and not found.problems:
         found.add(
             "has no otter question: no raw cell starting with # BEGIN QUESTION (format v1) "
@@ -228,6 +229,8 @@ def convert_notebook(
     prefix = slug(Path(filename).stem)
     conversions: list[Conversion] = []
     earlier: dict[str, str] = {}
+    for source in setup:
+        earlier.update(top_level_definitions(source, imports=True))
     for q in questions:
         conversion = build(
             _found(q, prefix, difficulty, topics or [], earlier), filename, hide_last=hide_last
@@ -239,7 +242,9 @@ def convert_notebook(
     return conversions
 
 
-def _read_v1(nb: dict[str, Any], found: ProblemList) -> tuple[list[dict[str, Any]], list[str]]:
+def _read_v1(
+    nb: dict[str, Any], found: ProblemList, setup: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
     questions: list[dict[str, Any]] = []
     outside: list[str] = []
     current: dict[str, Any] | None = None
@@ -259,6 +264,7 @@ def _read_v1(nb: dict[str, Any], found: ProblemList) -> tuple[list[dict[str, Any
         if current is None:
             if source.strip() and kind == "code":
                 outside.append(f"code cell {index} outside any question (setup code?)")
+                setup.append(source)
             elif kind == "raw" and "ASSIGNMENT CONFIG" in source.upper():
                 outside.append(f"cell {index}: the assignment config")
             continue
@@ -294,7 +300,7 @@ def _v0_config(cell: dict[str, Any]) -> str | None:
     return None
 
 
-def _read_v0(nb: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def _read_v0(nb: dict[str, Any], setup: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
     """otter v0: the question's markdown, then its solution and ``## Test ##`` cells."""
     questions: list[dict[str, Any]] = []
     outside: list[str] = []
@@ -310,6 +316,7 @@ def _read_v0(nb: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
         if current is None:
             if source.strip() and kind == "code":
                 outside.append(f"code cell {index} outside any question (setup code?)")
+                setup.append(source)
             continue
         lines = source.splitlines()
         test = _V0_TEST.match(lines[0]) if kind == "code" and lines else None
