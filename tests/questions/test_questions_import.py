@@ -109,9 +109,9 @@ def test_bad_input_gets_a_message_naming_what_is_wrong(tmp_path):
     broken.write_text('{"cells": [')
     with pytest.raises(QuestionError, match="not valid notebook JSON"):
         nbgrader.convert_path(broken)
-    with pytest.raises(QuestionError, match="no nbgrader cell.*use import-otter"):
+    with pytest.raises(QuestionError, match=r"no nbgrader cell.*use import-otter"):
         nbgrader.convert_path(DATA / "otter-v1-functions.ipynb")
-    with pytest.raises(QuestionError, match="no otter question.*use import-nbgrader"):
+    with pytest.raises(QuestionError, match=r"no otter question.*use import-nbgrader"):
         otter.convert_path(DATA / "nbgrader-source.ipynb")
     released = json.loads((DATA / "nbgrader-source.ipynb").read_text())
     for cell in released["cells"]:
