@@ -371,15 +371,9 @@ def _found(
     )
 
 
-def convert_path(
-    path: str | Path,
-    *,
-    difficulty: str = "medium",
-    topics: list[str] | None = None,
-    hide_last: bool = False,
-) -> list[Conversion]:
-    """Every otter question of the master notebook at ``path``, converted."""
-    nb = read_notebook(path)
-    return convert_notebook(
-        nb, str(path), difficulty=difficulty, topics=topics, hide_last=hide_last
-    )
+def convert_path(path: str | Path, **options: Any) -> list[Conversion]:
+    """Every otter question of the master notebook at ``path``, converted.
+
+    ``options``: ``difficulty``, ``topics``, ``hide_last`` as for ``convert_notebook``.
+    """
+    return convert_notebook(read_notebook(path), str(path), **options)

@@ -17,9 +17,12 @@ from question_notebooks import run_cli
 from jupyter_peerprep.questions import nbgrader, otter
 from jupyter_peerprep.questions.loader import load_notebook
 from jupyter_peerprep.questions.problems import QuestionError
+from jupyter_peerprep.questions.student import student_notebook
 
 DATA = Path(__file__).parent / "data"
-UPSTREAM = DATA / "upstream"
+# Where the real notebooks may be: copied into the repository, or in the project's shared
+# data folder beside the checkout (as CI lays it out), see data/upstream/README.md.
+UPSTREAM = [DATA / "upstream", Path(__file__).parents[3] / "shared" / "data" / "otter-nbgrader"]
 
 
 def by_id(conversions):
@@ -83,6 +86,47 @@ def test_nbgrader_solutions_starters_hidden_tests_and_helpers():
     assert any("manually graded written answer" in n for n in total.not_converted)
 
 
+def test_otter_delimiters_in_rendered_raw_cells_and_markdown_fences(tmp_path):
+    def cell(kind, text):
+        return {"cell_type": kind, "metadata": {}, "source": text}
+
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            # otter's docs keep some raw cells as rendered HTML; a markdown fence also works.
+            cell("raw", '<div class="x"><pre>\n# BEGIN QUESTION\nname: inc\n</pre></div>'),
+            cell("markdown", "Add one. Example: `inc(1)` is `2`."),
+            cell("code", "def inc(x):\n    return x + 1 # SOLUTION"),
+            cell("markdown", "```otter\n# BEGIN TESTS\n```"),
+            cell("code", "assert inc(1) == 2"),
+            cell("code", "# HIDDEN\nassert inc(-1) == 0"),
+            cell("raw", "<pre>\n# END TESTS\n</pre>"),
+            cell("raw", "# END QUESTION"),
+        ],
+    }
+    path = tmp_path / "rendered.ipynb"
+    path.write_text(json.dumps(nb))
+    (inc,) = otter.convert_path(path, topics=["math"])
+    assert (inc.question_id, inc.public, inc.hidden, inc.complete) == ("rendered-inc", 1, 1, True)
+
+
+def test_a_set_result_passes_the_students_local_check(capsys):
+    (digits,) = [
+        c
+        for c in otter.convert_path(DATA / "otter-v1-functions.ipynb", topics=["math"])
+        if c.question_id.endswith("digits")
+    ]
+    student = student_notebook(load_notebook(digits.notebook, "d.ipynb"), version=1)
+    check = "".join(student["cells"][2]["source"])
+    namespace: dict[str, object] = {}
+    exec("def digits(n):\n    return set(map(int, str(n)))\n" + check, namespace)  # noqa: S102
+    printed = capsys.readouterr().out  # what the student sees when running the tests cell
+    assert "PASS   test_small.1" in printed and "PASS   test_small.2" in printed
+    assert "FAIL" not in printed and "ERROR" not in printed
+
+
 def test_cli_imports_and_the_sandbox_validates_what_converted(tmp_path):
     out = tmp_path / "converted"
     otter_run = run_cli(
@@ -135,9 +179,9 @@ UPSTREAM_FIGURES = {
 
 @pytest.mark.parametrize("name", sorted(UPSTREAM_FIGURES))
 def test_upstream_notebooks_convert_and_validate(name, tmp_path):
-    path = UPSTREAM / name
-    if not path.exists():
-        pytest.skip(f"{path} is not there (see data/upstream/README.md)")
+    path = next((folder / name for folder in UPSTREAM if (folder / name).exists()), None)
+    if path is None:
+        pytest.skip(f"{name} is in none of {UPSTREAM} (see data/upstream/README.md)")
     command = "import-otter" if name.startswith("otter/") else "import-nbgrader"
     run = run_cli(command, str(path), "--topics=math", "--hide-last", f"--output={tmp_path}")
     assert "FAILED" not in run.stdout, run.stderr
