@@ -121,7 +121,7 @@ def test_a_set_result_passes_the_students_local_check(capsys):
     student = student_notebook(load_notebook(digits.notebook, "d.ipynb"), version=1)
     check = "".join(student["cells"][2]["source"])
     namespace: dict[str, object] = {}
-    exec("def digits(n):\n    return set(map(int, str(n)))\n" + check, namespace)  # noqa: S102
+    exec("def digits(n):\n    return set(map(int, str(n)))\n" + check, namespace)
     printed = capsys.readouterr().out  # what the student sees when running the tests cell
     assert "PASS   test_small.1" in printed and "PASS   test_small.2" in printed
     assert "FAIL" not in printed and "ERROR" not in printed
