@@ -232,8 +232,11 @@ def build(found: Found, filename: str, *, hide_last: bool = False) -> Conversion
         notes.append(f"copied {names} from earlier cells into the starter and the solution")
     prefix = "".join(h.rstrip() + "\n\n\n" for h in helpers)
     prompt = found.prompt.strip()
-    heading = re.match(r"^#+\s*(.+)$", prompt.splitlines()[0]) if prompt else None
+    prompt = re.sub(r"^(-{3,}|\*{3,})\s*\n", "", prompt).strip()  # nbgrader's leading rule
+    heading = re.search(r"^#+\s*(.+)$", prompt, re.M)
     title = heading.group(1).strip() if heading else found.name
+    if not heading and entry and re.fullmatch(r"q\w{0,6}", found.name, re.I):
+        title = f"{entry} ({found.name})"  # otter's "q4" says less than "hailstone (q4)"
     metadata = {
         "id": found.qid,
         "title": title[:200],

@@ -71,6 +71,7 @@ def test_otter_v0_test_cells_use_recorded_outputs():
 def test_nbgrader_solutions_starters_hidden_tests_and_helpers():
     triangles, total = nbgrader.convert_path(DATA / "nbgrader-source.ipynb", topics=["math"])
     spec = load_notebook(triangles.notebook, "t.ipynb")
+    assert spec["title"] == "Part A (2 points)"  # the heading after nbgrader's --- rule
     assert "raise NotImplementedError()" in spec["starter"] and "k + 1" not in spec["starter"]
     assert "k * (k + 1) // 2" in spec["solution"] and "BEGIN SOLUTION" not in spec["solution"]
     assert [c["args"] for c in spec["public_tests"]] == [[1], [4]]
