@@ -149,6 +149,10 @@ def to_json_value(value, depth=0):
         return value
     if isinstance(value, (list, tuple)):
         return [to_json_value(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        # A set is a list in a canonical order; the `unordered` checker ignores order anyway.
+        items = [to_json_value(v, depth + 1) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
