@@ -67,7 +67,7 @@ def shipped_specs(bank_dir: Path) -> list[dict[str, Any]]:
 
 SCANNER = r"""
 import base64, json, os, subprocess, sys, tempfile
-needles = json.loads(base64.b64decode(sys.argv[1] if len(sys.argv) > 1 else NEEDLES))
+needles = json.loads(base64.b64decode(globals().get("NEEDLES") or sys.argv[1]))
 if not needles:
     sys.exit("no needles given")
 fd, patterns = tempfile.mkstemp(prefix="scan-patterns-")

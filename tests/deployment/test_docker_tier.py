@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_peerprep.testing.containers import container_gone, container_of
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.rooms import match_pair, wait_for_questions
 from jupyter_peerprep.testing.rooms import new_student as signed_up_student
@@ -74,30 +75,6 @@ def host_listener() -> Iterator[int]:
         stop.set()
         thread.join(2)
         server.close()
-
-
-def container_gone(docker_client: Any, username: str) -> bool:
-    """True once the server's container no longer exists (podman may answer 500 "no such
-    container" while it is being removed, then 404)."""
-    import docker.errors
-
-    try:
-        container_of(docker_client, username)
-    except docker.errors.NotFound:
-        return True
-    except docker.errors.APIError as e:
-        if "no such container" in str(e):
-            return True
-        raise
-    return False
-
-
-def container_of(docker_client: Any, username: str) -> Any:
-    """The container of a user's server, named as 50-docker.py's name_template says (with
-    DockerSpawner's escaping: "pair-ab" becomes "pair-2dab")."""
-    from dockerspawner import DockerSpawner
-
-    return docker_client.containers.get(f"peerprep-{DockerSpawner._escape(username)}")
 
 
 def exec_json(container: Any, *cmd: str) -> Any:

@@ -83,9 +83,7 @@ async def test_a_grader_run_reads_no_hidden_test_or_solution(backend, needles, r
 
 
 @pytest.mark.container
-def test_the_single_user_image_holds_no_hidden_test_or_solution(
-    docker_client, app_images, needles
-):
+def test_the_single_user_image_holds_no_hidden_test_or_solution(docker_client, app_images, needles):
     """A container of the single-user image, started the way DockerSpawner starts a room
     (the image's own user, no network needed), reads nothing of the bank."""
     container = docker_client.containers.run(
