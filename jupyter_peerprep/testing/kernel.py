@@ -2,7 +2,8 @@
 
 ``run_code(server_url, token, code)`` starts a kernel through the REST API, executes ``code``
 on the kernel's ``/channels`` websocket (JSON messages, Jupyter protocol 5) and returns what a
-notebook user would see: the text printed, and the error name and value if it raised.
+notebook user would see: the text printed, and the error name and value if it raised (or
+that the kernel died, or gave no answer within ``timeout``).
 ``start_code`` starts ``code`` the same way and returns as soon as the kernel is busy with it
 (for code that never finishes, such as an attack), leaving the kernel running.
 """
@@ -94,12 +95,23 @@ async def run_code(server_url: str, token: str, code: str, timeout: float = 60.0
             request = _execute_request(code, session)
             msg_id = json.loads(request)["header"]["msg_id"]
             await ws.send(request)
+            deadline = asyncio.get_running_loop().time() + timeout
             while True:
-                raw = await ws.recv()
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    raw = await asyncio.wait_for(ws.recv(), max(left, 0.001))
+                except asyncio.TimeoutError:
+                    error = f"TimeoutError: no reply within {timeout:.0f}s"
+                    break
                 msg = json.loads(raw)
+                kind = msg["header"]["msg_type"]
+                state = msg["content"].get("execution_state") if kind == "status" else None
+                if state in ("restarting", "dead"):
+                    # The server says the kernel died (killed at a memory limit, say).
+                    error = f"KernelDied: the kernel is {state}"
+                    break
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
-                kind = msg["header"]["msg_type"]
                 if kind == "stream":
                     out.append(msg["content"]["text"])
                 elif kind == "error":
