@@ -43,7 +43,11 @@ def room_processes(pair_user: str) -> list[psutil.Process]:
     found: dict[int, psutil.Process] = {}
     for root in roots:
         found[root.pid] = root
-        for child in root.children(recursive=True):
+        try:
+            children = root.children(recursive=True)
+        except psutil.Error:
+            continue  # it ended meanwhile
+        for child in children:
             found[child.pid] = child
     return list(found.values())
 
