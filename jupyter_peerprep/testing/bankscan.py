@@ -10,14 +10,15 @@ solution (one a student's notebook does not also show), each raw and JSON-escape
 kernel, a grader run, a container). It walks every readable regular file below ``/`` (but
 ``/proc``, ``/sys`` and ``/dev``) with ``find`` and ``grep -F`` (multi-pattern, fast), and prints
 one JSON line: how many files it read and which of them held a needle. The needles travel
-inside the program base64-encoded, and the only file it writes (the pattern file for grep) is
-left out of the scan, so the scanner never finds itself.
+inside the program (or as its argument) compressed and base64-encoded, and the only file it
+writes (the pattern file for grep) is left out of the scan, so the scanner never finds itself.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,9 @@ def shipped_specs(bank_dir: Path) -> list[dict[str, Any]]:
 
 
 SCANNER = r"""
-import base64, json, os, subprocess, sys, tempfile
-needles = json.loads(base64.b64decode(globals().get("NEEDLES") or sys.argv[1]))
+import base64, json, os, subprocess, sys, tempfile, zlib
+encoded = globals().get("NEEDLES") or sys.argv[1]
+needles = json.loads(zlib.decompress(base64.b64decode(encoded)))
 if not needles:
     sys.exit("no needles given")
 fd, patterns = tempfile.mkstemp(prefix="scan-patterns-")
@@ -103,4 +105,5 @@ def scan_program(found: list[str] | None = None) -> str:
 
 
 def encode(found: list[str]) -> str:
-    return base64.b64encode(json.dumps(found).encode()).decode()
+    """The needles as the scanner takes them: compressed, so they fit one argument (128 KiB)."""
+    return base64.b64encode(zlib.compress(json.dumps(found).encode(), 9)).decode()
