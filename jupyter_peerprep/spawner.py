@@ -47,8 +47,11 @@ ROOM_KERNEL = "peerprep-python"
 
 
 def room_kernel_args(kernel: str = ROOM_KERNEL) -> list[str]:
-    """Server arguments that make ``kernel`` the only and the default kernel (every tier)."""
+    """Server arguments that make ``kernel`` the only kernel listed, startable and the default
+    (every tier; kernelspecs.py says why the manager class too)."""
     return [
+        "--ServerApp.kernel_spec_manager_class="
+        "jupyter_peerprep.kernelspecs.AllowedKernelSpecManager",
         f"--KernelSpecManager.allowed_kernelspecs={kernel}",
         f"--MultiKernelManager.default_kernel_name={kernel}",
     ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +26,8 @@ from typing import Any
 
 # Shorter solution lines ("return out", "for x in xs:") are common in any Python library.
 MIN_SOLUTION_LINE = 30
+# `for i in range(n - 1, -1, -1):` and the like: in numpy, scipy and sympy too.
+IDIOM = re.compile(r"for [\w, ()]+ in (range|enumerate|zip|reversed)\(.*\):$")
 # Files larger than this are skipped (binaries, browsers, fonts); counted in the result.
 MAX_FILE_MB = 64
 
@@ -52,8 +55,8 @@ def needles(specs: Iterable[dict[str, Any]]) -> list[str]:
             found.update(_both_forms(named))
         for line in str(spec.get("solution") or "").splitlines():
             line = line.strip()
-            if line.startswith(("import ", "from ")):
-                continue  # an import is no secret, and common in any library
+            if line.startswith(("import ", "from ")) or IDIOM.match(line):
+                continue  # an import or a counting loop is no secret, and common in libraries
             if len(line) >= MIN_SOLUTION_LINE and line not in visible:
                 found.update(_both_forms(line))
     return sorted(found)
