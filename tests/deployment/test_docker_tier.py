@@ -119,7 +119,7 @@ def test_hub_image_loads_the_docker_and_production_config(docker_client, app_ima
 
 
 def test_student_server_runs_in_a_limited_isolated_container(
-    docker_hub, docker_client, rooms_network, host_listener, docker_mem_limit_mb
+    docker_hub, docker_client, rooms_network, host_listener, docker_mem_limit_mb, app_images
 ):
     name = f"dock{uuid.uuid4().hex[:6]}"
     student = HubUser(docker_hub.url, name)
@@ -132,7 +132,7 @@ def test_student_server_runs_in_a_limited_isolated_container(
     container = container_of(docker_client, name)
     container.reload()
     assert container.status == "running"
-    assert container.image.tags and container.image.tags[0].endswith("peerprep-singleuser:latest")
+    assert app_images["singleuser"] in container.image.tags
 
     # The configured memory limit, as the engine reports it and as the kernel enforces it.
     limit = docker_mem_limit_mb * 1024 * 1024
