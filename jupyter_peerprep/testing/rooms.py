@@ -1,7 +1,8 @@
 """Getting two students into a room at a real hub, for tests and benchmarks.
 
 ``new_student`` signs a user up, logs in and starts their own server; ``wait_for_questions``
-waits until the service lists a question; ``match_pair`` makes two students ask for the same
+waits until the service lists a question; ``hub_with_questions`` does both for the hub's admin
+(the first thing a test hub needs); ``match_pair`` makes two students ask for the same
 thing and returns their room once it is active.
 """
 
@@ -31,6 +32,16 @@ def wait_for_questions(user: HubUser, timeout: float = 120.0) -> None:
             return
         time.sleep(0.5)
     raise HubClientError(f"question bank not loaded after {timeout:.0f}s: {listing}")
+
+
+def hub_with_questions(hub_url: str) -> HubUser:
+    """Sign the admin up and in, start their server, wait for the bank: a hub ready for rooms."""
+    admin = HubUser(hub_url, "admin")
+    admin.signup()
+    admin.login()
+    admin.start_server()
+    wait_for_questions(admin)
+    return admin
 
 
 def match_pair(

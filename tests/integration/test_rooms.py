@@ -20,8 +20,8 @@ import pytest
 
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
+from jupyter_peerprep.testing.rooms import hub_with_questions, new_student
 from jupyter_peerprep.testing.rooms import match_pair as pair_into_room
-from jupyter_peerprep.testing.rooms import new_student, wait_for_questions
 from jupyter_peerprep.testing.ydoc import YClient, edit_cell_concurrently
 
 pytestmark = pytest.mark.slow
@@ -50,11 +50,7 @@ def room_hub(make_hub, tmp_path_factory):
         "c.RoomManager.idle_timeout = 0\n"
     )
     hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
-    admin = HubUser(hub.url, "admin")
-    admin.signup()
-    admin.login()
-    admin.start_server()
-    wait_for_questions(admin)
+    hub_with_questions(hub.url)
     return hub
 
 

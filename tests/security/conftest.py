@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_peerprep.testing.hubclient import HubUser
-from jupyter_peerprep.testing.rooms import wait_for_questions
+from jupyter_peerprep.testing.rooms import hub_with_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 # Per room (pair server + its kernels); a student's own server gets the same.
@@ -35,9 +34,5 @@ def security_hub(make_hub: Any, small_question_bank: Path, tmp_path_factory: Any
             "PEERPREP_PIDS_LIMIT": str(ROOM_PIDS_LIMIT),
         }
     )
-    admin = HubUser(hub.url, "admin")
-    admin.signup()
-    admin.login()
-    admin.start_server()
-    wait_for_questions(admin)
+    hub_with_questions(hub.url)
     return hub
