@@ -61,6 +61,8 @@ HUB_IMAGE = os.environ.get("PEERPREP_HUB_IMAGE", "localhost/peerprep-hub:latest"
 # Small enough to show the limit is ours, large enough for JupyterLab (about 135 MB idle).
 TEST_MEM_LIMIT_MB = 384
 TEST_PAIR_MEM_LIMIT_MB = 448
+# Where a fork bomb in a pair room stops (students' servers keep 50-docker.py's 512).
+TEST_PAIR_PIDS_LIMIT = 384
 
 
 @pytest.fixture(scope="session")
@@ -200,6 +202,7 @@ def docker_hub(
             "PEERPREP_PUBLIC_URL": f"http://{rooms_network.gateway}:{port}",
             "PEERPREP_MEM_LIMIT": f"{TEST_MEM_LIMIT_MB}M",
             "PEERPREP_PAIR_MEM_LIMIT": f"{TEST_PAIR_MEM_LIMIT_MB}M",
+            "PEERPREP_PAIR_PIDS_LIMIT": str(TEST_PAIR_PIDS_LIMIT),
             "PEERPREP_SERVICE_CONFIG": str(service_config),
             # Homes stay in the container: nothing to clean up after the test.
             "PEERPREP_HOME_VOLUMES": "0",

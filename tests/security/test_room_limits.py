@@ -123,8 +123,11 @@ def test_in_containers_a_fork_bomb_and_a_memory_hog_hurt_only_their_room(docker_
     assert not hog.ok
     assert_everything_else_works(docker_hub.url, other, other_room)
 
-    asyncio.run(start_code(server, attacker.token(), FORK_BOMB))
     container = container_of(docker_client, room["pair_user"])
+    # The room's own limits, as the engine enforces them (tests/conftest.py's docker_hub).
+    assert container.attrs["HostConfig"]["PidsLimit"] == 384
+    assert container.attrs["HostConfig"]["Memory"] == 448 * 1024**2
+    asyncio.run(start_code(server, attacker.token(), FORK_BOMB))
     deadline = time.monotonic() + 120
     spread = 0
     while time.monotonic() < deadline and spread < BOMB_SPREAD:
