@@ -341,9 +341,14 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         if state.get("cgroup"):
             self._cgroup = CgroupSet(Path(self.cgroup_root), state["cgroup"], cpu=True)
 
-    def clear_state(self) -> None:
-        super().clear_state()
-        self._cgroup = None
+    async def poll(self) -> int | None:
+        had_process = bool(self.pid)
+        status: int | None = await super().poll()
+        if status is not None and had_process:
+            # The server is gone (stopped, or died on its own: then the hub does not call
+            # stop); whatever it left in its cgroup goes too. (poll also clears the state.)
+            await self._remove_cgroup()
+        return status
 
     def _skip_oauth_confirm(self, skip: bool) -> None:
         """Let the two students into a pair server without JupyterHub's "Authorize access" page.

@@ -111,8 +111,8 @@ class CgroupSet:
 
     def wrap(self, cmd: list[str]) -> list[str]:
         """``cmd`` joining the cgroup before it execs, so the whole tree is in it from its
-        first instant."""
-        script = "".join(f"echo $$ > {f}; " for f in self.procs_files) + 'exec "$@"'
+        first instant; if it cannot join, it does not run."""
+        script = "".join(f"echo $$ > {f} && " for f in self.procs_files) + 'exec "$@"'
         return ["/bin/sh", "-c", script, "sh", *cmd]
 
     @property

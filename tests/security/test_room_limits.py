@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -105,10 +106,16 @@ def test_a_memory_hog_and_a_fork_bomb_hurt_only_their_room(security_hub):
 
     # Ending the room ends every process the bomb made.
     attacker.peerprep("POST", f"rooms/{room['id']}/end")
+
+    # ... and then its cgroup (the hub leaves no empty cgroup behind per room).
+    def cgroups() -> list[Path]:
+        return list(Path("/sys/fs/cgroup").glob(f"*/peerprep/server-{room['pair_user']}-*"))
+
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and room_processes(room["pair_user"]):
+    while time.monotonic() < deadline and (room_processes(room["pair_user"]) or cgroups()):
         time.sleep(0.5)
     assert room_processes(room["pair_user"]) == []
+    assert cgroups() == []
     other.peerprep("POST", f"rooms/{other_room['id']}/end")
 
 
