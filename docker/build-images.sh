@@ -140,7 +140,9 @@ build_app_image() {
 
 HUB_IMAGE=${PEERPREP_HUB_IMAGE:-localhost/peerprep-hub:latest}
 SINGLEUSER_IMAGE=${PEERPREP_SINGLEUSER_IMAGE:-localhost/peerprep-singleuser:latest}
-build_hub() { build_app_image hub "$HUB_IMAGE" hub_config docker/wheel_requirements.py; }
+build_hub() {
+    build_app_image hub "$HUB_IMAGE" hub_config question_bank docker/wheel_requirements.py
+}
 build_singleuser() { build_app_image singleuser "$SINGLEUSER_IMAGE" docker/wheel_requirements.py; }
 
 ALL_IMAGES=(grader hub singleuser)

@@ -4,8 +4,9 @@ Every server is a container of the single-user image (``hub_config/jupyterhub_co
 50-docker.py`` configures image, network and limits). Pair servers (hub users ``pair-*``) get
 the same treatment as from the embedded default's ``PeerPrepSpawner``: real-time collaboration
 on with its document store in the room's home, a short hub-auth cache so a revoked share stops
-working quickly, no "Authorize access" page for the two students, and their own memory limit.
-Students' own servers run with collaboration off.
+working quickly, no "Authorize access" page for the two students, only the limited kernel
+(``kernels/peerprep-python``), and their own memory, CPU and pids limits. Students' own servers
+run with collaboration off.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 from dockerspawner import DockerSpawner
 from jupyterhub.traitlets import ByteSpecification
-from traitlets import Integer, Unicode
+from traitlets import Float, Integer, Unicode
 
 from .hub.auth import is_pair_user
-from .spawner import PeerPrepSpawner
+from .spawner import PeerPrepSpawner, room_kernel_args
 
 
 class PeerPrepDockerSpawner(DockerSpawner):
@@ -37,6 +38,19 @@ class PeerPrepDockerSpawner(DockerSpawner):
         None: the same as mem_limit.""",
     ).tag(config=True)
 
+    pair_cpu_limit = Float(
+        None,
+        allow_none=True,
+        help="CPUs a pair server may use at most, e.g. 1.0. None: the same as cpu_limit.",
+    ).tag(config=True)
+
+    pair_pids_limit = Integer(
+        None,
+        allow_none=True,
+        help="""Processes and threads of a pair server (the container's pids limit): where a
+        fork bomb in a room stops. None: extra_host_config's pids_limit (50-docker.py).""",
+    ).tag(config=True)
+
     pair_ystore_path = Unicode(
         "/home/jovyan/.jupyter_ystore.db",
         help="Where a pair server keeps its collaboration document store (inside the container).",
@@ -54,6 +68,7 @@ class PeerPrepDockerSpawner(DockerSpawner):
                 "--YDocExtension.disable_rtc=False",
                 f"--SQLiteYStore.db_path={self.pair_ystore_path}",
                 "--YDocExtension.document_save_delay=0.5",
+                *room_kernel_args(),
             ]
         else:
             args.append("--YDocExtension.disable_rtc=True")
@@ -63,6 +78,11 @@ class PeerPrepDockerSpawner(DockerSpawner):
         if self.is_pair:
             if self.pair_mem_limit:
                 self.mem_limit = self.pair_mem_limit
+            if self.pair_cpu_limit:
+                self.cpu_limit = self.pair_cpu_limit
+            if self.pair_pids_limit:
+                host_config: dict[str, Any] = dict(self.extra_host_config)  # type: ignore[has-type]
+                self.extra_host_config = {**host_config, "pids_limit": self.pair_pids_limit}
             PeerPrepSpawner._skip_oauth_confirm(self, True)
         return await super().start(*args, **kwargs)
 

@@ -8,10 +8,16 @@ Every single-user server (a student's own, and a pair room's) runs inside ``bwra
 - private ``/tmp``, ``/proc`` (own pid namespace) and ``/dev``.
 
 It does not see other homes, the state directory (hub and service databases, hidden tests),
-the question bank, or the repository. All capabilities are dropped. What it does *not*
-isolate: the network (servers must reach the hub, so they share the host's network namespace)
-and CPU/memory beyond the kernel limits in ``kernels/`` (docs/explanation/security.md). The
-docker and kubernetes tiers use containers instead.
+the question bank (hidden even where it sits inside a bound path: ``hidden_paths``), or the
+repository. All capabilities are dropped. Each server also runs in a cgroup of its own
+(memory, pids, CPU weight; ``sandbox.bwrap.CgroupSet``, the grader's), so a fork bomb or a
+memory hog in one room stops at that room's limits; stopping the server kills everything in
+it. What it does *not* isolate: the network (servers must reach the hub, so they share the
+host's network namespace) (docs/explanation/security.md). The docker and kubernetes tiers
+use containers instead.
+
+Pair servers offer only the limited kernel (``kernels/peerprep-python``: rlimits, lower CPU
+priority), never the unlimited ``python3``.
 
 Pair servers (hub users ``pair-*``) also get real-time collaboration on, with its document store
 in the room's directory, and a short hub-auth cache so a revoked share stops working quickly.
@@ -21,16 +27,36 @@ Students' own servers run with collaboration off.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.traitlets import ByteSpecification
 from traitlets import Bool, Integer, List, Unicode, default
 
 from . import credentials
 from .hub.auth import is_pair_user
+from .questions.locations import bank_locations
+from .sandbox.bwrap import CgroupSet
+
+# The kernel spec of pair servers (kernels/peerprep-python): the only one a room offers.
+ROOM_KERNEL = "peerprep-python"
+
+
+def room_kernel_args(kernel: str = ROOM_KERNEL) -> list[str]:
+    """Server arguments that make ``kernel`` the only kernel listed, startable and the default
+    (every tier; kernelspecs.py says why the manager class too)."""
+    return [
+        "--ServerApp.kernel_spec_manager_class="
+        "jupyter_peerprep.kernelspecs.AllowedKernelSpecManager",
+        f"--KernelSpecManager.allowed_kernelspecs={kernel}",
+        f"--MultiKernelManager.default_kernel_name={kernel}",
+    ]
+
 
 # Files of /etc a Python server needs; the rest of /etc (shadow, ssh keys, ...) stays out.
 ETC_FILES = [
@@ -70,6 +96,65 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         Unicode(),
         help="""Extra host paths bound read-only into every server (for example a shared
         dataset). The Python environment and the PeerPrep package are always bound.""",
+    ).tag(config=True)
+
+    hidden_paths = List(
+        Unicode(),
+        help="""Host paths no server may read even when they lie inside a bound path (an empty
+        read-only tmpfs covers them). By default every place the shipped question bank may be
+        (questions/locations.py) and the state directory. Add your own bank folders here if
+        they sit inside the Python environment.""",
+    ).tag(config=True)
+
+    @default("hidden_paths")
+    def _default_hidden_paths(self) -> list[str]:
+        paths = [str(p) for p in bank_locations()]
+        state = os.environ.get("PEERPREP_STATE_DIR")
+        if state:
+            paths.append(state)
+        return paths
+
+    use_cgroups = Bool(
+        True,
+        help="""Run every server in a cgroup of its own with mem_limit (JupyterHub's
+        Spawner.mem_limit, 2G by default here), pids_limit, cpu_shares and cpu_limit (a cap in
+        CPUs, none by default). Needs root and writable cgroup controllers, v1 or v2; without
+        them the hub logs a warning and only the kernel's rlimits apply.""",
+    ).tag(config=True)
+
+    cgroup_root = Unicode("/sys/fs/cgroup", help="Where the cgroup hierarchies are mounted.").tag(
+        config=True
+    )
+
+    @default("mem_limit")
+    def _default_mem_limit(self) -> int:
+        return 2 * 1024**3
+
+    pair_mem_limit = ByteSpecification(
+        None,
+        allow_none=True,
+        help="""Memory of a pair server (a room: the server and its kernels), e.g. "1G".
+        None: mem_limit. The kernel's own address-space limit (kernels/peerprep-python) turns
+        one huge allocation into a MemoryError first.""",
+    ).tag(config=True)
+
+    pids_limit = Integer(
+        512,
+        help="""Processes and threads of one server (its cgroup's pids.max): where a fork
+        bomb stops. JupyterLab with a kernel uses about 40.""",
+    ).tag(config=True)
+
+    pair_pids_limit = Integer(
+        None,
+        allow_none=True,
+        help="Processes and threads of one pair server; None: pids_limit.",
+    ).tag(config=True)
+
+    cpu_shares = Integer(
+        256,
+        help="""Relative CPU weight of one server's cgroup (cgroup v1 cpu.shares; 1024 is that
+        of the hub, the service and any ordinary process group), so a spinning room cannot
+        starve the hub. cpu_limit, if set, caps a server at that many CPUs.""",
     ).tag(config=True)
 
     pair_auth_cache_seconds = Integer(
@@ -123,8 +208,11 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         for path in ETC_FILES:
             if os.path.exists(path):
                 cmd += ["--ro-bind", path, path]
-        for path in [*self.environment_paths(), *self.readonly_paths]:
+        bound = [*self.environment_paths(), *self.readonly_paths]
+        for path in bound:
             cmd += ["--ro-bind", path, path]
+        for path in self._hidden_inside(bound, home):
+            cmd += ["--tmpfs", path, "--remount-ro", path]
         cmd += [
             "--bind",
             home,
@@ -140,6 +228,20 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         ]
         return cmd
 
+    def _hidden_inside(self, bound: list[str], home: str) -> list[str]:
+        """The hidden paths that exist under a bound path (others are not there to hide)."""
+        roots = [os.path.realpath(b) for b in bound]
+        home_real = os.path.realpath(home)
+        hidden = []
+        for path in self.hidden_paths:
+            real = os.path.realpath(path)
+            if not os.path.isdir(real) or home_real.startswith(real + os.sep):
+                continue  # a file is not mounted over; the state dir holds the home itself
+            for root, shown in zip(roots, bound, strict=True):
+                if real == root or real.startswith(root + os.sep):
+                    hidden.append(os.path.join(shown, os.path.relpath(real, root)))
+        return hidden
+
     def get_args(self) -> list[str]:
         args: list[str] = super().get_args()
         if self.is_pair:
@@ -149,6 +251,7 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
                 "--YDocExtension.disable_rtc=False",
                 f"--SQLiteYStore.db_path={os.path.join(home, '.jupyter_ystore.db')}",
                 "--YDocExtension.document_save_delay=0.5",
+                *room_kernel_args(),
             ]
         else:
             args.append("--YDocExtension.disable_rtc=True")
@@ -166,22 +269,34 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
     def _home(self) -> str:
         return str(self.home_dir_template.format(username=self.user.name))
 
+    _configured_shell_cmd: list[str] | None = None
+    _cgroup: CgroupSet | None = None
+
     async def start(self) -> Any:
         home = self._home()
         os.makedirs(home, exist_ok=True)
+        if self._configured_shell_cmd is None:
+            configured: list[str] = list(self.shell_cmd or [])  # type: ignore[has-type]
+            self._configured_shell_cmd = configured
+        shell_cmd = self._configured_shell_cmd or ["/bin/sh", "-c"]
         if self.sandbox:
             if not os.path.exists(self.bwrap_path):  # noqa: ASYNC240 (one stat at spawn)
                 raise RuntimeError(
                     f"bwrap not found at {self.bwrap_path}: install the Debian package "
                     "bubblewrap (make run does), or set PeerPrepSpawner.bwrap_path."
                 )
-            self.shell_cmd = self.sandbox_command(home)
+            shell_cmd = self.sandbox_command(home)
+        cgroup = await self._make_cgroup()
+        self.shell_cmd = cgroup.wrap(shell_cmd) if cgroup else shell_cmd
         if self.is_pair:
             self._skip_oauth_confirm(True)
         command: list[str] = list(self.cmd)  # type: ignore[has-type]
         self.cmd = [sys.executable, "-m", "jupyter_peerprep.credentials", *command]
         try:
             return await super().start()
+        except BaseException:
+            await self._remove_cgroup()
+            raise
         finally:
             self.cmd = command
             if self._secrets_fd is not None:
@@ -192,7 +307,69 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
     async def stop(self, now: bool = False) -> Any:
         if self.is_pair:
             self._skip_oauth_confirm(False)
-        return await super().stop(now=now)
+        try:
+            return await super().stop(now=now)
+        finally:
+            # Whatever the server left (a fork bomb's processes included) dies with its cgroup.
+            await self._remove_cgroup()
+
+    async def _make_cgroup(self) -> CgroupSet | None:
+        await self._remove_cgroup()  # one left by an earlier start of this server
+        root = Path(self.cgroup_root)
+        if not self.use_cgroups:
+            return None
+        if not CgroupSet.available(root, cpu=True):
+            self.log.warning(
+                "No cgroup for the server of %s (the hub needs root and writable cgroup "
+                "controllers): only the kernel's rlimits limit it",
+                self.user.name,
+            )
+            return None
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.user.name)[:40]
+        cgroup = CgroupSet(root, f"server-{safe}-{uuid.uuid4().hex[:8]}", cpu=True)
+        memory = self.pair_mem_limit if self.is_pair and self.pair_mem_limit else self.mem_limit
+        pids = self.pair_pids_limit if self.is_pair and self.pair_pids_limit else self.pids_limit
+        try:
+            cgroup.create(int(memory), pids, cpu_shares=self.cpu_shares, cpu_quota=self.cpu_limit)
+        except OSError as e:
+            self.log.warning("No cgroup for the server of %s: %s", self.user.name, e)
+            await cgroup.remove()
+            return None
+        self.log.info(
+            "Server of %s in cgroup %s: memory %s, pids %s, cpu shares %s",
+            self.user.name,
+            cgroup.name,
+            memory,
+            pids,
+            self.cpu_shares,
+        )
+        self._cgroup = cgroup
+        return cgroup
+
+    async def _remove_cgroup(self) -> None:
+        cgroup, self._cgroup = self._cgroup, None
+        if cgroup is not None:
+            await cgroup.remove()
+
+    def get_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state()
+        if self._cgroup is not None:
+            state["cgroup"] = self._cgroup.name
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        if state.get("cgroup"):
+            self._cgroup = CgroupSet(Path(self.cgroup_root), state["cgroup"], cpu=True)
+
+    async def poll(self) -> int | None:
+        had_process = bool(self.pid)
+        status: int | None = await super().poll()
+        if status is not None and had_process:
+            # The server is gone (stopped, or died on its own: then the hub does not call
+            # stop); whatever it left in its cgroup goes too. (poll also clears the state.)
+            await self._remove_cgroup()
+        return status
 
     def _skip_oauth_confirm(self, skip: bool) -> None:
         """Let the two students into a pair server without JupyterHub's "Authorize access" page.

@@ -1,6 +1,14 @@
 # Local process spawning for the embedded default: one home directory per user under the state
-# directory, servers bound to loopback, every server in a bubblewrap sandbox. Containers come
-# with the docker and kubernetes tiers.
+# directory, servers bound to loopback, every server in a bubblewrap sandbox and a cgroup of its
+# own. Containers come with the docker and kubernetes tiers.
+#
+# Environment variables (all optional; the same names as the docker tier's 50-docker.py):
+#   PEERPREP_MEM_LIMIT          memory of one server and its kernels (default 2G)
+#   PEERPREP_PAIR_MEM_LIMIT     memory of a pair server (default: PEERPREP_MEM_LIMIT)
+#   PEERPREP_PIDS_LIMIT         processes and threads of one server (default 512)
+#   PEERPREP_PAIR_PIDS_LIMIT    processes and threads of a pair server (default: the above)
+#   PEERPREP_CPU_LIMIT          CPUs one server may use at most (default: no cap, only a
+#                               lower CPU weight than the hub's)
 import os
 
 c = get_config()
@@ -14,6 +22,17 @@ os.makedirs(_homes, exist_ok=True)
 c.JupyterHub.spawner_class = "jupyter_peerprep.spawner.PeerPrepSpawner"
 c.PeerPrepSpawner.home_dir_template = os.path.join(_homes, "{username}")
 c.Spawner.ip = "127.0.0.1"
+# Limits of each server's cgroup (jupyter_peerprep/spawner.py: PeerPrepSpawner.*_limit).
+if os.environ.get("PEERPREP_MEM_LIMIT"):
+    c.PeerPrepSpawner.mem_limit = os.environ["PEERPREP_MEM_LIMIT"]
+if os.environ.get("PEERPREP_PAIR_MEM_LIMIT"):
+    c.PeerPrepSpawner.pair_mem_limit = os.environ["PEERPREP_PAIR_MEM_LIMIT"]
+if os.environ.get("PEERPREP_PIDS_LIMIT"):
+    c.PeerPrepSpawner.pids_limit = int(os.environ["PEERPREP_PIDS_LIMIT"])
+if os.environ.get("PEERPREP_PAIR_PIDS_LIMIT"):
+    c.PeerPrepSpawner.pair_pids_limit = int(os.environ["PEERPREP_PAIR_PIDS_LIMIT"])
+if os.environ.get("PEERPREP_CPU_LIMIT"):
+    c.PeerPrepSpawner.cpu_limit = float(os.environ["PEERPREP_CPU_LIMIT"])
 # The test and CI machines run everything as root; jupyter-server refuses that without this.
 if os.geteuid() == 0:
     c.Spawner.args.append("--allow-root")

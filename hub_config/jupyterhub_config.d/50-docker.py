@@ -24,7 +24,9 @@
 #   PEERPREP_MEM_LIMIT          memory limit of a student server (default 1G)
 #   PEERPREP_PAIR_MEM_LIMIT     memory limit of a pair server (default: PEERPREP_MEM_LIMIT)
 #   PEERPREP_CPU_LIMIT          CPUs of one server (default 1.0)
+#   PEERPREP_PAIR_CPU_LIMIT     CPUs of a pair server (default: PEERPREP_CPU_LIMIT)
 #   PEERPREP_PIDS_LIMIT         processes of one server (default 512)
+#   PEERPREP_PAIR_PIDS_LIMIT    processes of a pair server (default: PEERPREP_PIDS_LIMIT)
 #   PEERPREP_HOME_VOLUMES       "1" (default): each user's home is a named volume
 #                               peerprep-home-<user> that outlives the container
 import os
@@ -86,3 +88,7 @@ if os.environ.get("PEERPREP_TIER", "") == "docker":
     )
 
     c.PeerPrepDockerSpawner.pair_mem_limit = _pair_mem_limit
+    if os.environ.get("PEERPREP_PAIR_CPU_LIMIT"):
+        c.PeerPrepDockerSpawner.pair_cpu_limit = float(os.environ["PEERPREP_PAIR_CPU_LIMIT"])
+    if os.environ.get("PEERPREP_PAIR_PIDS_LIMIT"):
+        c.PeerPrepDockerSpawner.pair_pids_limit = int(os.environ["PEERPREP_PAIR_PIDS_LIMIT"])

@@ -5,9 +5,9 @@ the CLI and the start-up loader: parse (``loader``), skip if the checksum equals
 version's, validate and resolve generated cases in the grader's sandbox (``validate``), then
 store a new version (``store``). Any problem before the last step leaves the database as it was.
 
-Where the shipped bank lives: in a wheel, ``question_bank/`` is force-included as
-``jupyter_peerprep/question_bank`` (see pyproject.toml); in a source checkout or an editable
-install it is the ``question_bank/`` folder next to the package. ``default_bank_dir`` tries both.
+Where the shipped bank lives: the ``question_bank/`` folder next to the package in a source
+checkout, ``<prefix>/share/jupyter_peerprep/question_bank`` in the hub image; never inside the
+wheel, which single-user images install too (``locations.py``). ``default_bank_dir`` tries them.
 """
 
 from __future__ import annotations
@@ -25,15 +25,14 @@ from traitlets.config import LoggingConfigurable
 
 from . import store
 from .loader import checksum, load_notebook, parse_notebook_text
+from .locations import bank_locations
 from .problems import Problem, QuestionError
 from .validate import GraderLike, ValidationResult, validate_spec
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-
 
 def default_bank_dir() -> Path | None:
-    """The shipped question bank: inside the package (wheel), else next to it (checkout)."""
-    for candidate in (PACKAGE_DIR / "question_bank", PACKAGE_DIR.parent / "question_bank"):
+    """The shipped question bank: next to the package (checkout), else the hub image's copy."""
+    for candidate in bank_locations():
         if candidate.is_dir():
             return candidate
     return None

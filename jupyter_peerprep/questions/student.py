@@ -150,7 +150,12 @@ def notebook_from_view(view: dict[str, Any]) -> dict[str, Any]:
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            # The limited kernel (kernels/peerprep-python), the only one a room offers.
+            "kernelspec": {
+                "name": "peerprep-python",
+                "display_name": "Python 3 (PeerPrep, limited)",
+                "language": "python",
+            },
             "language_info": {"name": "python"},
             "peerprep": metadata_peerprep,
         },

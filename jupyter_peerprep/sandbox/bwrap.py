@@ -41,45 +41,79 @@ MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
 class CgroupSet:
-    """A memory + pids cgroup (v1 hierarchies or v2) for one run; best effort, root only."""
+    """A memory + pids (+ cpu) cgroup (v1 hierarchies or v2) for one run or one server; best
+    effort, root only. Also used by the local spawner: one per single-user server."""
 
-    def __init__(self, root: Path, name: str) -> None:
+    def __init__(self, root: Path, name: str, *, cpu: bool = False) -> None:
         self.root = root
         self.name = name
+        self.cpu = cpu
         self.v2 = (root / "cgroup.controllers").exists()
         if self.v2:
             self.dirs = [root / "peerprep" / name]
         else:
-            self.dirs = [root / "memory" / "peerprep" / name, root / "pids" / "peerprep" / name]
+            controllers = ["memory", "pids", *(["cpu"] if cpu else [])]
+            self.dirs = [root / c / "peerprep" / name for c in controllers]
 
     @classmethod
-    def available(cls, root: Path) -> bool:
+    def available(cls, root: Path, *, cpu: bool = False) -> bool:
         if os.geteuid() != 0:
             return False
+        wanted = {"memory", "pids", *(["cpu"] if cpu else [])}
         if (root / "cgroup.controllers").exists():
             controllers = (root / "cgroup.controllers").read_text().split()
-            return {"memory", "pids"} <= set(controllers) and os.access(root, os.W_OK)
-        return all(os.access(root / c, os.W_OK) for c in ("memory", "pids"))
+            return wanted <= set(controllers) and os.access(root, os.W_OK)
+        return all(os.access(root / c, os.W_OK) for c in wanted)
 
-    def create(self, memory_bytes: int, pids: int) -> None:
+    def create(
+        self,
+        memory_bytes: int,
+        pids: int,
+        *,
+        cpu_shares: int | None = None,
+        cpu_quota: float | None = None,
+    ) -> None:
+        """Make the cgroup with its limits. ``cpu_shares`` is the relative CPU weight (cgroup
+        v1 ``cpu.shares``: 1024 is that of an ordinary group), ``cpu_quota`` a cap in CPUs;
+        both need ``cpu=True``."""
         if self.v2:
             parent = self.root / "peerprep"
             parent.mkdir(exist_ok=True)
             with contextlib.suppress(OSError):
-                (parent / "cgroup.subtree_control").write_text("+memory +pids")
+                controllers = "+memory +pids" + (" +cpu" if self.cpu else "")
+                (parent / "cgroup.subtree_control").write_text(controllers)
             self.dirs[0].mkdir()
             (self.dirs[0] / "memory.max").write_text(str(memory_bytes))
             with contextlib.suppress(OSError):
                 (self.dirs[0] / "memory.swap.max").write_text("0")
             (self.dirs[0] / "pids.max").write_text(str(pids))
+            if self.cpu and cpu_shares:
+                weight = max(1, min(10000, cpu_shares * 100 // 1024))
+                (self.dirs[0] / "cpu.weight").write_text(str(weight))
+            if self.cpu and cpu_quota:
+                (self.dirs[0] / "cpu.max").write_text(f"{int(cpu_quota * 100000)} 100000")
             return
-        mem, pid = self.dirs
+        mem, pid = self.dirs[:2]
         mem.mkdir(parents=True)
         (mem / "memory.limit_in_bytes").write_text(str(memory_bytes))
         with contextlib.suppress(OSError):
             (mem / "memory.memsw.limit_in_bytes").write_text(str(memory_bytes))
         pid.mkdir(parents=True)
         (pid / "pids.max").write_text(str(pids))
+        if self.cpu:
+            cpu = self.dirs[2]
+            cpu.mkdir(parents=True)
+            if cpu_shares:
+                (cpu / "cpu.shares").write_text(str(cpu_shares))
+            if cpu_quota:
+                (cpu / "cpu.cfs_period_us").write_text("100000")
+                (cpu / "cpu.cfs_quota_us").write_text(str(int(cpu_quota * 100000)))
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        """``cmd`` joining the cgroup before it execs, so the whole tree is in it from its
+        first instant; if it cannot join, it does not run."""
+        script = "".join(f"echo $$ > {f} && " for f in self.procs_files) + 'exec "$@"'
+        return ["/bin/sh", "-c", script, "sh", *cmd]
 
     @property
     def procs_files(self) -> list[str]:
@@ -280,9 +314,7 @@ class BwrapSandbox(Sandbox):
                 await cgroup.remove()
                 cgroup = None
         if cgroup is not None:
-            # Join the cgroups before exec, so the whole tree is in them from its first instant.
-            script = "".join(f"echo $$ > {f}; " for f in cgroup.procs_files) + 'exec "$@"'
-            cmd = ["/bin/sh", "-c", script, "sh", *cmd]
+            cmd = cgroup.wrap(cmd)
         try:
             return await self._run(cmd, stdin, limits, cgroup)
         finally:

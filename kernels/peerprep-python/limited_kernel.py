@@ -1,14 +1,15 @@
 """Start an IPython kernel under resource limits, so a runaway cell cannot take the machine down.
 
-Used by the ``peerprep-python`` kernel spec in pair servers. It lowers its own rlimits and CPU
-priority, then replaces itself with ``python -m ipykernel_launcher`` (same interpreter, same
-arguments), so the kernel and everything it starts inherit them:
+Used by the ``peerprep-python`` kernel spec, the only kernel pair servers offer. It lowers its
+own rlimits and CPU priority, then replaces itself with ``python -m ipykernel_launcher`` (same
+interpreter, same arguments), so the kernel and everything it starts inherit them:
 
 - ``PEERPREP_KERNEL_MEMORY_MB``: address space per process (a ``MemoryError`` instead of the
   machine swapping or the OOM killer picking the Jupyter server);
-- ``PEERPREP_KERNEL_NPROC``: processes of the kernel's user (a fork bomb stops there; it does
-  not bind root, so pair servers should not run as root, or run in a container with a pids
-  limit);
+- ``PEERPREP_KERNEL_NPROC``: processes of the kernel's user (unset by default: it never binds
+  root, and it counts every process of the uid on the machine, so in containers that all run as
+  jovyan it would make one busy node refuse every kernel its threads; a fork bomb stops at the
+  server's pids cgroup or the container's pids limit instead);
 - ``PEERPREP_KERNEL_FSIZE_MB``: largest file a cell may write;
 - ``PEERPREP_KERNEL_NOFILE``: open files;
 - ``PEERPREP_KERNEL_CPU_S``: total CPU seconds of the kernel (unset by default: a long session

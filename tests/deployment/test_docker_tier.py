@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_peerprep.testing.containers import container_gone, container_of
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.rooms import match_pair, wait_for_questions
 from jupyter_peerprep.testing.rooms import new_student as signed_up_student
@@ -76,30 +77,6 @@ def host_listener() -> Iterator[int]:
         server.close()
 
 
-def container_gone(docker_client: Any, username: str) -> bool:
-    """True once the server's container no longer exists (podman may answer 500 "no such
-    container" while it is being removed, then 404)."""
-    import docker.errors
-
-    try:
-        container_of(docker_client, username)
-    except docker.errors.NotFound:
-        return True
-    except docker.errors.APIError as e:
-        if "no such container" in str(e):
-            return True
-        raise
-    return False
-
-
-def container_of(docker_client: Any, username: str) -> Any:
-    """The container of a user's server, named as 50-docker.py's name_template says (with
-    DockerSpawner's escaping: "pair-ab" becomes "pair-2dab")."""
-    from dockerspawner import DockerSpawner
-
-    return docker_client.containers.get(f"peerprep-{DockerSpawner._escape(username)}")
-
-
 def exec_json(container: Any, *cmd: str) -> Any:
     code, output = container.exec_run(list(cmd), demux=False)
     text = output.decode(errors="replace") if isinstance(output, bytes) else str(output)
@@ -143,7 +120,7 @@ def test_hub_image_loads_the_docker_and_production_config(docker_client, app_ima
 
 
 def test_student_server_runs_in_a_limited_isolated_container(
-    docker_hub, docker_client, rooms_network, host_listener, docker_mem_limit_mb
+    docker_hub, docker_client, rooms_network, host_listener, docker_mem_limit_mb, app_images
 ):
     name = f"dock{uuid.uuid4().hex[:6]}"
     student = HubUser(docker_hub.url, name)
@@ -156,7 +133,7 @@ def test_student_server_runs_in_a_limited_isolated_container(
     container = container_of(docker_client, name)
     container.reload()
     assert container.status == "running"
-    assert container.image.tags and container.image.tags[0].endswith("peerprep-singleuser:latest")
+    assert app_images["singleuser"] in container.image.tags
 
     # The configured memory limit, as the engine reports it and as the kernel enforces it.
     limit = docker_mem_limit_mb * 1024 * 1024

@@ -1,6 +1,8 @@
 """Fixtures of the sandbox suites: a real container engine, a grader per backend, leak checks.
 
-``container_engine`` (session, ``tests/conftest.py``) is a running engine with the grader image.
+``container_engine`` (session, in ``tests/conftest.py``) is ``docker_host`` (runs
+``docker/engine-up.sh``, podman behind the Docker API) plus ``docker/build-images.sh grader``;
+both are idempotent and take well under a second once done.
 Every test parametrised over ``backend`` runs on bwrap and, marked ``container``, on docker.
 After each test no host process may carry the test's mark and no grader container may remain.
 """
