@@ -17,10 +17,12 @@ from jupyterhub.services.auth import (
     HubOAuthenticated,
     UserNotAllowed,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
 from ..auth import ACTING_USER_HEADER, Identity, IdentityError, resolve_acting_user
+from ..db import database_trouble
 
 if TYPE_CHECKING:
     from ..app import PeerPrepService
@@ -146,6 +148,15 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, DBAPIError):
+            # Busy (a lock not granted within PeerPrepService.db_lock_timeout), unreachable or
+            # full: a moment's trouble of the database, not a bug. Say so and when to retry.
+            status_code = 503
+            self.set_status(503)
+            self.set_header("Retry-After", "2")
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(json.dumps({"status": 503, "message": database_trouble(exc)}))
+            return
         message = ""
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message

@@ -101,8 +101,12 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
         })
         .catch(error => {
           roomFailures.current += 1;
-          if (error instanceof PeerPrepError && error.status === 404) {
-            // The room (or this pair server) is gone: the session is over.
+          if (
+            error instanceof PeerPrepError &&
+            (error.status === 404 || error.status === 403)
+          ) {
+            // The room (or this pair server) is gone, or the room's share was revoked
+            // (PeerPrep revokes first when a session ends): the session is over.
             setRoom(current =>
               current ? { ...current, state: 'ended' } : current
             );
