@@ -215,3 +215,12 @@ def test_profiles_follow_the_user_name(values):
     assert pair[0]["kubespawner_override"]["mem_limit"] == "1G"
     url = config.KubeSpawner.environment["PEERPREP_SERVICE_URL"]
     assert url == "http://peerprep:10101/services/peerprep/"
+
+
+def test_pair_servers_ask_the_hub_again_after_one_second(values):
+    """A share revoked at End stops working within about a second on Kubernetes too: pair
+    servers cache the hub's answer about a token for 1 s, not JupyterHub's 300 s."""
+    pair = next(p for p in values["singleuser"]["profileList"] if p["slug"] == "pair")
+    assert "--HubOAuth.cache_max_age=1" in pair["kubespawner_override"]["args"]
+    student = next(p for p in values["singleuser"]["profileList"] if p["slug"] == "student")
+    assert "args" not in student.get("kubespawner_override", {})
