@@ -1,63 +1,69 @@
-"""Shared pieces of the fault suite: one embedded hub for the room faults, and how students
-get into a room by calling the service directly (no single-user server of their own needed).
-"""
+"""The fault suite's shared hub (one for every room and service fault, session-scoped)."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fault_support import wait_for_questions_of, write_service_config
 
-from jupyter_peerprep.testing.faults import ServiceCaller, hub_student, wait_for
-
-HERE = Path(__file__).parent
-
-
-def question_notebook() -> dict[str, Any]:
-    path = HERE.parent / "questions" / "question_notebooks.py"
-    spec = importlib.util.spec_from_file_location("question_notebooks", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    notebook: dict[str, Any] = module.build_notebook()
-    return notebook
+from jupyter_peerprep.testing.faults import hub_student
 
 
-def write_service_config(directory: Path, extra: str = "") -> Path:
-    bank = directory / "bank"
-    bank.mkdir(exist_ok=True)
-    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(question_notebook()))
-    config = directory / "peerprep_config.py"
-    config.write_text(
-        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
-        # Cold rooms: a room stays "starting" for seconds, so faults can hit it then.
-        "c.RoomManager.warm_pool_size = 0\n"
-        "c.RoomManager.idle_timeout = 0\n"
-        "c.RoomManager.snapshot_interval = 1.0\n"
-        "c.RoomManager.server_lost_after = 3.0\n"
-        # Tickets of different topics stay apart for the suite's length.
-        "c.Matchmaker.topic_relax_after = 600\n"
-        "c.Matchmaker.difficulty_relax_after = 900\n"
-        "c.Matchmaker.timeout_after = 1200\n" + extra
+@dataclass
+class FaultHub:
+    """The suite's hub and the switches its faults use."""
+
+    hub: Any
+    database: Path  # the service's SQLite file, on a small file system of its own
+    disk: Path  # that file system's mount point (fill it to make the disk full)
+    grader_hangs: Path  # while this file exists, every grader sandbox hangs
+
+    @property
+    def url(self) -> str:
+        return str(self.hub.url)
+
+
+GRADER_WRAPPER = """#!/bin/sh
+# bwrap, except while {marker} exists: then hang, deaf to SIGTERM, as a stuck grader would.
+if [ -e {marker} ]; then trap '' TERM INT HUP; sleep 3600; fi
+exec {bwrap} "$@"
+"""
+
+
+@pytest.fixture(scope="session")
+def fault_hub(make_hub: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultHub]:
+    """One embedded hub (local sandboxed servers) shared by the whole fault suite. Its service
+    database lives on a 64 MB tmpfs (so a test can fill the disk), and its grader runs bwrap
+    through a wrapper that hangs on demand."""
+    work = tmp_path_factory.mktemp("faults")
+    disk = work / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], check=True)
+    marker = work / "grader-hangs"
+    wrapper = work / "bwrap-wrapper"
+    bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
+    wrapper.write_text(GRADER_WRAPPER.format(marker=marker, bwrap=bwrap))
+    wrapper.chmod(0o755)
+    database = disk / "peerprep.sqlite"
+    config = write_service_config(
+        work,
+        f"c.BwrapSandbox.bwrap_path = {str(wrapper)!r}\nc.Grader.wall_s = 4.0\n",
     )
-    return config
-
-
-@pytest.fixture(scope="module")
-def fault_hub(make_hub: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One embedded hub (SQLite, local sandboxed servers) for every room fault of a module."""
-    config = write_service_config(tmp_path_factory.mktemp("faults"))
-    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
-    wait_for_questions_of(hub_student(hub.url, "first"))
-    return hub
-
-
-def wait_for_questions_of(caller: ServiceCaller) -> None:
-    wait_for(
-        lambda: caller("GET", "questions").json().get("questions"),
-        timeout=120,
-        what="the question bank loaded",
-    )
+    try:
+        hub = make_hub(
+            extra_env={
+                "PEERPREP_SERVICE_CONFIG": str(config),
+                "PEERPREP_DB_URL": f"sqlite:///{database}",
+            }
+        )
+        wait_for_questions_of(hub_student(hub.url, "first"))
+        yield FaultHub(hub=hub, database=database, disk=disk, grader_hangs=marker)
+        hub.stop()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

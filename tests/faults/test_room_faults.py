@@ -14,7 +14,6 @@ import contextlib
 import sqlite3
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -219,8 +218,7 @@ def test_a_second_preparation_never_overwrites_the_students_edits(fault_hub, peo
     the student notebook over what the students wrote."""
     room = open_room(people["ann"], people["ben"])
     save_code(people["ann"], room["pair_user"], MARKER_CODE)
-    database = Path(fault_hub.state_dir) / "peerprep.sqlite"
-    with sqlite3.connect(database, timeout=30) as conn:
+    with sqlite3.connect(fault_hub.database, timeout=30) as conn:
         conn.execute("UPDATE rooms SET state = 'starting' WHERE id = ?", (room["id"],))
     wait_state(people["ann"], room["id"], {"active"}, timeout=60)
     saved = people["ben"].user.server("GET", "api/contents/question.ipynb", owner=room["pair_user"])
