@@ -83,7 +83,6 @@ def kill_service(state_dir: str | os.PathLike[str]) -> int:
     if process is None:
         raise HubClientError(f"no PeerPrep service runs for {state_dir}")
     process.send_signal(signal.SIGKILL)
-    process.wait(10)
     return int(process.pid)
 
 
@@ -204,7 +203,10 @@ def wait_state(
     """Poll the room until its state is one of ``states``; return it."""
 
     def in_state() -> dict[str, Any] | None:
-        room: dict[str, Any] = caller("GET", f"rooms/{room_id}").json()
+        answer = caller("GET", f"rooms/{room_id}")
+        if answer.status_code != 200:
+            return None  # the service is restarting (the proxy answers for it)
+        room: dict[str, Any] = answer.json()
         return room if room.get("state") in states else None
 
     return wait_for(in_state, timeout=timeout, what=f"room {room_id} in {sorted(states)}")

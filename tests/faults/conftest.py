@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +46,18 @@ def fault_hub(make_hub: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     disk = work / "disk"
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(disk)], check=True)
-    marker = work / "grader-hangs"
-    wrapper = work / "bwrap-wrapper"
+    # The grader runs bwrap as an unprivileged user: the wrapper must be reachable by it.
+    reachable = Path(tempfile.mkdtemp(prefix="peerprep-faults-"))
+    reachable.chmod(0o755)
+    marker = reachable / "grader-hangs"
+    wrapper = reachable / "bwrap-wrapper"
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
     wrapper.write_text(GRADER_WRAPPER.format(marker=marker, bwrap=bwrap))
     wrapper.chmod(0o755)
     database = disk / "peerprep.sqlite"
     config = write_service_config(
         work,
-        f"c.BwrapSandbox.bwrap_path = {str(wrapper)!r}\nc.Grader.wall_s = 4.0\n",
+        f"c.BwrapSandbox.bwrap_path = {str(wrapper)!r}\n",
     )
     try:
         hub = make_hub(
@@ -67,3 +71,4 @@ def fault_hub(make_hub: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         hub.stop()
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+        shutil.rmtree(reachable, ignore_errors=True)
