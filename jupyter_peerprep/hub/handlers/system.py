@@ -18,7 +18,7 @@ class HealthHandler(APIHandler):
             with self.db() as session:
                 session.execute(text("SELECT 1"))
         except SQLAlchemyError as e:
-            self.log.error("Health check: database unreachable: %s", e)
+            self.service.log.error("Health check: database unreachable: %s", e)
             self.write_json(
                 {"status": "error", "version": __version__, "database": backend}, status=503
             )
