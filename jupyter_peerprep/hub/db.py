@@ -179,6 +179,23 @@ class WalCheckpointer:
             conn.close()
 
 
+def ping(engine: Engine) -> None:
+    """Check the database answers, without taking SQLite's write lock (every session here
+    begins with ``BEGIN IMMEDIATE``): a health check must not wait behind a writer."""
+    connection = engine.raw_connection()  # SQLAlchemy's own error if it cannot connect
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+        cursor.close()
+    except Exception as e:  # the driver's own error class (sqlite3, psycopg)
+        raise DatabaseError(
+            f"The database at {mask_url(str(engine.url))} did not answer: {e}"
+        ) from e
+    finally:
+        connection.close()
+
+
 def database_trouble(error: Exception) -> str:
     """What to tell a student whose request met a database problem (no internals)."""
     text_ = str(getattr(error, "orig", None) or error).lower()
