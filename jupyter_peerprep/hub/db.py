@@ -181,14 +181,18 @@ class WalCheckpointer:
 
 def ping(engine: Engine) -> None:
     """Check the database answers, without taking SQLite's write lock (every session here
-    begins with ``BEGIN IMMEDIATE``): a health check must not wait behind a writer."""
-    connection = engine.raw_connection()  # SQLAlchemy's own error if it cannot connect
+    begins with ``BEGIN IMMEDIATE``): a health check must not wait behind a writer. Raises
+    ``DatabaseError`` saying why not."""
+    try:
+        connection = engine.raw_connection()
+    except Exception as e:  # the driver's own error class (sqlite3, psycopg), unwrapped
+        raise DatabaseError(f"Cannot reach the database at {mask_url(str(engine.url))}: {e}") from e
     try:
         cursor = connection.cursor()
         cursor.execute("SELECT 1")
         cursor.fetchall()
         cursor.close()
-    except Exception as e:  # the driver's own error class (sqlite3, psycopg)
+    except Exception as e:
         raise DatabaseError(
             f"The database at {mask_url(str(engine.url))} did not answer: {e}"
         ) from e

@@ -111,10 +111,12 @@ def test_postgres_stopped_and_restarted_under_traffic(pg_hub, postgres):
     with Prober(pg_hub.url, bystander) as prober:
         wait_for(lambda: len(prober.match.statuses) >= 3, what="traffic before the fault")
         postgres.stop()
-        wait_for(lambda: 503 in prober.health.statuses, what="health reporting the outage")
-        outage = len(prober.health.statuses)
-        wait_for(lambda: len(prober.health.statuses) >= outage + 5, what="answers in the outage")
-        postgres.start()
+        try:
+            wait_for(lambda: 503 in prober.health.statuses, what="health reporting the outage")
+            outage = len(prober.health.statuses)
+            wait_for(lambda: len(prober.health.statuses) >= outage + 5, what="outage answers")
+        finally:
+            postgres.start()
         wait_for(
             lambda: prober.match.statuses[-3:] in ([201, 201, 201], [200, 201, 201]),
             timeout=60,
