@@ -26,7 +26,6 @@ writes ``benchmarks/results/faults.json``.
 from __future__ import annotations
 
 import argparse
-import errno
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from jupyter_peerprep.launch import LocalHub  # noqa: E402
 from jupyter_peerprep.pytest_plugin import find_free_port  # noqa: E402
 from jupyter_peerprep.testing.faults import (  # noqa: E402
     Prober,
+    fill_disk,
     hub_student,
     kill_hub_user_server,
     kill_service,
@@ -146,14 +146,7 @@ class Bench:
         return seconds
 
     def disk_full(self) -> float:
-        filler = self.disk / "filler"
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * (1 << 20))
-                    f.flush()
-            except OSError as e:
-                assert e.errno == errno.ENOSPC
+        filler = fill_disk(self.disk)
         time.sleep(3.0)  # the fault is on
         filler.unlink()
         began = time.perf_counter()

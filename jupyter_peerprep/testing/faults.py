@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import threading
@@ -19,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psutil
@@ -234,3 +236,18 @@ def notebook_text(notebook: dict[str, Any] | None) -> str:
     if not notebook:
         return ""
     return "\n".join("".join(c.get("source") or "") for c in notebook.get("cells", []))
+
+
+def fill_disk(directory: Path) -> Path:
+    """Write a file in ``directory`` until its file system is full; return the file's path
+    (delete it to end the fault)."""
+    filler = directory / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+        except OSError as e:
+            if e.errno != errno.ENOSPC:
+                raise
+    return filler

@@ -3,30 +3,21 @@ cold rooms, quick room checks) and waiting for the question bank."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
+import sys
 from pathlib import Path
-from typing import Any
 
-from jupyter_peerprep.testing.faults import ServiceCaller, wait_for
+from jupyter_peerprep.testing.faults import Prober, ServiceCaller, wait_for
 
 HERE = Path(__file__).parent
-
-
-def question_notebook() -> dict[str, Any]:
-    path = HERE.parent / "questions" / "question_notebooks.py"
-    spec = importlib.util.spec_from_file_location("question_notebooks", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    notebook: dict[str, Any] = module.build_notebook()
-    return notebook
+sys.path.insert(0, str(HERE.parent / "questions"))
+from question_notebooks import build_notebook  # noqa: E402
 
 
 def write_service_config(directory: Path, extra: str = "") -> Path:
     bank = directory / "bank"
     bank.mkdir(exist_ok=True)
-    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(question_notebook()))
+    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(build_notebook()))
     config = directory / "peerprep_config.py"
     config.write_text(
         f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
@@ -49,3 +40,13 @@ def wait_for_questions_of(caller: ServiceCaller) -> None:
         timeout=120,
         what="the question bank loaded",
     )
+
+
+def assert_kept_answering(prober: Prober) -> None:
+    """The rest of PeerPrep answered every probe while the fault was on: health 200 and a
+    match request opened, never a 5xx or no answer at all."""
+    assert prober.health.statuses and prober.match.statuses
+    assert prober.health.failures == [], prober.health.statuses
+    assert prober.match.failures == [], prober.match.statuses
+    assert set(prober.health.statuses) == {200}, prober.health.statuses
+    assert set(prober.match.statuses) <= {200, 201}, prober.match.statuses

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from fault_support import assert_kept_answering
 
 from jupyter_peerprep.testing.faults import (
     Prober,
@@ -45,14 +46,6 @@ def open_room(a: ServiceCaller, b: ServiceCaller, *, wait_active: bool = True) -
 @pytest.fixture(scope="module")
 def people(fault_hub: Any) -> dict[str, ServiceCaller]:
     return {name: hub_student(fault_hub.url, name) for name in ("ann", "ben", "bystander")}
-
-
-def assert_kept_answering(prober: Prober) -> None:
-    """The rest of PeerPrep answered every probe while the fault was on, none with a 5xx."""
-    assert prober.health.statuses and prober.match.statuses
-    assert prober.health.failures == [], prober.health.statuses
-    assert prober.match.failures == [], prober.match.statuses
-    assert set(prober.match.statuses) <= {200, 201}, prober.match.statuses
 
 
 def assert_in_both_histories(
