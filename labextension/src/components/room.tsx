@@ -103,10 +103,10 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           roomFailures.current += 1;
           if (
             error instanceof PeerPrepError &&
-            (error.status === 404 || error.status === 403)
+            [403, 404, 424].includes(error.status)
           ) {
-            // The room (or this pair server) is gone, or the room's share was revoked
-            // (PeerPrep revokes first when a session ends): the session is over.
+            // The room's share was revoked (PeerPrep revokes first when a session ends), its
+            // server stopped (424 from the hub) or is gone (404): the session is over.
             setRoom(current =>
               current ? { ...current, state: 'ended' } : current
             );
