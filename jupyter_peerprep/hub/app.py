@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import os
 import signal
 from pathlib import Path
@@ -122,10 +123,10 @@ class PeerPrepService(Application):
     db_lock_timeout = Float(
         1.0,
         help="""Seconds a database statement may wait for a lock (SQLite's busy timeout,
-        PostgreSQL's lock_timeout) before it fails. The service's database calls run on its
-        event loop, so a wait holds up every request: keep this short. A request that hits it
-        is answered 503 with Retry-After and nothing is half-written; background loops retry
-        on their next pass.""",
+        PostgreSQL's lock_timeout) before it fails; a new PostgreSQL connection may take twice
+        as long (at least 2 s). The service's database calls run on its event loop, so a wait
+        holds up every request: keep this short. A request that hits it is answered 503 with
+        Retry-After and nothing is half-written; background loops retry on their next pass.""",
     ).tag(config=True)
 
     loop_lag_interval = Float(
@@ -334,6 +335,8 @@ class PeerPrepService(Application):
             self.db_url,
             sqlite_checkpoint_interval=self.sqlite_checkpoint_interval or None,
             lock_timeout=self.db_lock_timeout,
+            # A connection attempt waits on the event loop too (PostgreSQL): keep it short.
+            connect_timeout=max(2, math.ceil(2 * self.db_lock_timeout)),
         )
         if self.run_migrations:
             db.upgrade(self.engine)
