@@ -12,6 +12,12 @@ For each match: two students (logged in, own servers running) enqueue compatible
 clock starts when the second enqueue is answered and stops when both students' Yjs clients
 hold the synced question notebook of the room. Goal: warm p95 <= 1 s and <= 0.25 x cold p50.
 
+Revocation (issue 12): for the first ``--revocations`` rooms of the warm hub, the former
+partner keeps asking the pair server (an HTTP request and a websocket opening, each in a loop,
+with a token whose answer the server has cached) while the other student presses End; the
+time from the End request to the first refused HTTP request and the first refused websocket
+is the revocation time. Goal: max <= 1 s.
+
 Memory per idle room: unique memory (USS) of a pair server's whole process tree (bubblewrap,
 JupyterLab server, and a started kernel), measured on one active room of the warm hub.
 
@@ -28,12 +34,15 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import psutil
+import requests
+import websockets
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -155,6 +164,55 @@ def end(a: HubUser, room: dict[str, Any]) -> None:
     )
 
 
+def revocation(hub: LocalHub, a: HubUser, b: HubUser, room: dict[str, Any]) -> dict[str, float]:
+    """End the room as ``a`` while ``b`` keeps knocking; seconds from End to b's first refusal
+    over HTTP and over a websocket. Leaves the room ended."""
+    server = f"{hub.url}/user/{room['pair_user']}"
+    headers = {"Authorization": f"token {b.token()}"}
+    url = f"{server}/api/contents/question.ipynb?content=0"
+    ws_url = server.replace("http://", "ws://", 1) + "/api/events/subscribe"
+    assert requests.get(url, headers=headers, timeout=10).status_code == 200
+    refused: dict[str, float] = {}
+    knocking = threading.Event()
+
+    def http() -> None:
+        session = requests.Session()
+        while "http" not in refused:
+            try:
+                code = session.get(url, headers=headers, allow_redirects=False, timeout=10)
+            except requests.RequestException:
+                refused["http"] = time.perf_counter()  # the server is gone: refused too
+                break
+            knocking.set()
+            if code.status_code != 200:
+                refused["http"] = time.perf_counter()
+
+    async def ws_loop() -> None:
+        while "ws" not in refused:
+            try:
+                async with websockets.connect(ws_url, additional_headers=headers):
+                    pass
+            except (websockets.InvalidStatus, websockets.InvalidHandshake, OSError):
+                refused["ws"] = time.perf_counter()
+            await asyncio.sleep(0.005)
+
+    threads = [
+        threading.Thread(target=http, daemon=True),
+        threading.Thread(target=lambda: asyncio.run(ws_loop()), daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    knocking.wait(10)
+    time.sleep(0.3)
+    began = time.perf_counter()
+    answer = a.peerprep("POST", f"rooms/{room['id']}/end")
+    assert answer.status_code == 200, answer.text
+    for t in threads:
+        t.join(60)
+    end(a, room)
+    return {kind: at - began for kind, at in refused.items()}
+
+
 def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
     """USS (MiB) of the pair server's process tree with one kernel started."""
     headers = {"Authorization": f"token {a.token()}"}
@@ -176,23 +234,28 @@ def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
     return total / 2**20
 
 
-def measure(pool: int, matches: int) -> dict[str, Any]:
+def measure(pool: int, matches: int, revocations: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"peerprep-rooms-{pool}-") as tmp:
         hub = start_hub(Path(tmp), pool)
         try:
             a, b = students(hub)
             times: list[float] = []
+            revoked: list[dict[str, float]] = []
             memory = None
-            for i in range(matches):
+            for i in range(max(matches, revocations)):
                 if pool:
                     wait(lambda: pool_ready(hub) >= pool, 180, "pool refill", interval=0.1)
                 seconds, room = one_match(hub, a, b)
                 times.append(seconds)
                 if pool and i == 0:
                     memory = room_memory(room, a, hub)
-                end(a, room)
+                if i < revocations:
+                    revoked.append(revocation(hub, a, b, room))
+                    print(f"  revocation {i + 1}: {revoked[-1]}", flush=True)
+                else:
+                    end(a, room)
                 print(f"  {'warm' if pool else 'cold'} match {i + 1}: {seconds:.3f}s", flush=True)
-            return {"pool": pool, "times": times, "memory_mib": memory}
+            return {"pool": pool, "times": times, "memory_mib": memory, "revocations": revoked}
         finally:
             hub.stop()
 
@@ -200,8 +263,34 @@ def measure(pool: int, matches: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--matches", type=int, default=20)
+    parser.add_argument("--revocations", type=int, default=10)
+    parser.add_argument("--only-revocation", action="store_true", help="skip the cold hub")
     args = parser.parse_args()
-    warm = measure(2, args.matches)
+    warm = measure(2, 0 if args.only_revocation else args.matches, args.revocations)
+    revocation_rows = []
+    for kind in ("http", "ws"):
+        seconds = [r[kind] for r in warm["revocations"] if kind in r]
+        if seconds:
+            revocation_rows.append(
+                {
+                    "refused": kind,
+                    "rooms": len(seconds),
+                    "p50_s": statistics.median(seconds),
+                    "p95_s": pct(seconds, 0.95),
+                    "max_s": max(seconds),
+                }
+            )
+    print(f"\n{'revocation':<12} {'rooms':>7} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
+    for r in revocation_rows:
+        print(
+            f"{r['refused']:<12} {r['rooms']:>7} {r['p50_s']:>8.3f} {r['p95_s']:>8.3f} "
+            f"{r['max_s']:>8.3f}"
+        )
+    print("(from the End request to the former partner's first refused request; goal <= 1 s)")
+    if args.only_revocation:
+        out = {"machine": machine(), "revocation": revocation_rows, "raw": warm["revocations"]}
+        print(f"wrote {write_results('revocation', out)}")
+        return
     cold = measure(0, args.matches)
     rows = []
     for name, data in (("warm pool", warm), ("cold spawn", cold)):
@@ -228,7 +317,12 @@ def main() -> None:
         "rows": rows,
         "warm_p95_over_cold_p50": ratio,
         "memory_per_idle_room_mib": warm["memory_mib"],
-        "raw": {"warm": warm["times"], "cold": cold["times"]},
+        "revocation": revocation_rows,
+        "raw": {
+            "warm": warm["times"],
+            "cold": cold["times"],
+            "revocation": warm["revocations"],
+        },
     }
     print(f"wrote {write_results('rooms', out)}")
 

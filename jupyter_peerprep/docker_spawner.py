@@ -25,10 +25,12 @@ class PeerPrepDockerSpawner(DockerSpawner):
     """DockerSpawner for PeerPrep: pair rooms and students' servers as containers."""
 
     pair_auth_cache_seconds = Integer(
-        5,
+        1,
+        min=1,
         help="""Seconds a pair server remembers the hub's answer about a token
-        (HubOAuth.cache_max_age, 300 by default in JupyterHub). Short, so a revoked share
-        stops working quickly.""",
+        (HubOAuth.cache_max_age, 300 by default in JupyterHub). A share revoked when a session
+        ends stops working at most this long after: 1 (the shortest; JupyterHub reads 0 as
+        "forever") keeps revocation within about a second of End.""",
     ).tag(config=True)
 
     pair_mem_limit = ByteSpecification(

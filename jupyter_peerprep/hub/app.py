@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import os
 import signal
 from pathlib import Path
@@ -49,6 +50,7 @@ from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
 from .matching import Matchmaker
+from .metrics import LoopLagMonitor
 from .ratelimit import RateLimiter
 from .rooms import RoomManager
 
@@ -117,6 +119,21 @@ class PeerPrepService(Application):
         checkpoint's disk flush small (a long one stalls concurrent commits on the same disk);
         a checkpoint with nothing to copy costs nothing. Ignored for PostgreSQL. Set to 0 to
         leave checkpoints to SQLite, inside commits.""",
+    ).tag(config=True)
+
+    db_lock_timeout = Float(
+        1.0,
+        help="""Seconds a database statement may wait for a lock (SQLite's busy timeout,
+        PostgreSQL's lock_timeout) before it fails; a new PostgreSQL connection may take twice
+        as long (at least 2 s). The service's database calls run on its event loop, so a wait
+        holds up every request: keep this short. A request that hits it is answered 503 with
+        Retry-After and nothing is half-written; background loops retry on their next pass.""",
+    ).tag(config=True)
+
+    loop_lag_interval = Float(
+        0.5,
+        help="""Seconds between two measurements of the event loop's lag (the metric
+        peerprep_event_loop_lag_seconds). 0 turns the measurement off.""",
     ).tag(config=True)
 
     @validate("sqlite_checkpoint_interval")
@@ -301,6 +318,7 @@ class PeerPrepService(Application):
     http_server: HTTPServer | None = None
     matchmaker: Matchmaker | None = None
     rooms: RoomManager | None = None
+    loop_lag: LoopLagMonitor | None = None
     question_bank: QuestionBank | None = None
     grader: Grader
     rate_limits: RateLimiter
@@ -354,7 +372,11 @@ class PeerPrepService(Application):
 
     def init_db(self) -> None:
         self.engine = db.make_engine(
-            self.db_url, sqlite_checkpoint_interval=self.sqlite_checkpoint_interval or None
+            self.db_url,
+            sqlite_checkpoint_interval=self.sqlite_checkpoint_interval or None,
+            lock_timeout=self.db_lock_timeout,
+            # A connection attempt waits on the event loop too (PostgreSQL): keep it short.
+            connect_timeout=max(2, math.ceil(2 * self.db_lock_timeout)),
         )
         if self.run_migrations:
             db.upgrade(self.engine)
@@ -408,9 +430,12 @@ class PeerPrepService(Application):
             session_factory=self.session_factory,
             hub_api=self.hub_api,
             notebook_factory=student_notebook,
+            port=self.port,
         )
         self.matchmaker.notifier.watchers.append(self.rooms.wake)
         await self.rooms.start()
+        self.loop_lag = LoopLagMonitor(self.loop_lag_interval)
+        self.loop_lag.start()
         settle_heap()
         # API handlers stream their bodies and set their own, smaller limit (handlers/base.py);
         # this bounds everything else.
@@ -431,6 +456,8 @@ class PeerPrepService(Application):
     async def stop_async(self) -> None:
         if self.http_server:
             self.http_server.stop()
+        if self.loop_lag is not None:
+            await self.loop_lag.stop()
         if self.rooms is not None:
             await self.rooms.stop()
         if self.matchmaker is not None:

@@ -69,12 +69,18 @@ def make_engine(
     echo: bool = False,
     connect_timeout: int = 5,
     sqlite_checkpoint_interval: float | None = None,
+    lock_timeout: float = 30.0,
 ) -> Engine:
     """Create an engine for ``url`` and check it can be reached now, failing fast if not.
 
     ``sqlite_checkpoint_interval``: for a SQLite file, checkpoint its WAL every this many
     seconds from a background thread instead of inside commits (see ``WalCheckpointer``);
     None leaves checkpoints to SQLite (short-lived tools, tests).
+
+    ``lock_timeout``: seconds a statement waits for a lock before it fails (SQLite's busy
+    timeout, PostgreSQL's ``lock_timeout``). The service runs its database calls on its event
+    loop, so it keeps this short: a wait stalls every request, a failure is answered 503 and
+    retried (by the client, or by the next pass of a background loop).
     """
     url = normalize_url(url)
     try:
@@ -83,11 +89,14 @@ def make_engine(
         raise DatabaseError(f"Database URL {url!r} is not a valid SQLAlchemy URL: {e}") from None
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if parsed.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": lock_timeout}
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     elif parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": connect_timeout}
+        kwargs["connect_args"] = {
+            "connect_timeout": connect_timeout,
+            "options": f"-c lock_timeout={int(lock_timeout * 1000)}",
+        }
         kwargs["pool_pre_ping"] = True
         kwargs["pool_size"] = 10
         kwargs["max_overflow"] = 20
@@ -98,7 +107,7 @@ def make_engine(
             "",
             ":memory:",
         )
-        _configure_sqlite(engine, background_checkpoints=background)
+        _configure_sqlite(engine, background_checkpoints=background, lock_timeout=lock_timeout)
         if background:
             assert parsed.database and sqlite_checkpoint_interval
             checkpointer = WalCheckpointer(parsed.database, sqlite_checkpoint_interval)
@@ -113,7 +122,9 @@ def make_engine(
     return engine
 
 
-def _configure_sqlite(engine: Engine, *, background_checkpoints: bool = False) -> None:
+def _configure_sqlite(
+    engine: Engine, *, background_checkpoints: bool = False, lock_timeout: float = 30.0
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see module docstring).
@@ -126,7 +137,7 @@ def _configure_sqlite(engine: Engine, *, background_checkpoints: bool = False) -
             # (SQLite's default is 1000 pages).
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -166,6 +177,39 @@ class WalCheckpointer:
                     log.warning("Checkpoint of %s failed (will retry): %s", self.path, e)
         finally:
             conn.close()
+
+
+def ping(engine: Engine) -> None:
+    """Check the database answers, without taking SQLite's write lock (every session here
+    begins with ``BEGIN IMMEDIATE``): a health check must not wait behind a writer. Raises
+    ``DatabaseError`` saying why not."""
+    try:
+        connection = engine.raw_connection()
+    except Exception as e:  # the driver's own error class (sqlite3, psycopg), unwrapped
+        raise DatabaseError(f"Cannot reach the database at {mask_url(str(engine.url))}: {e}") from e
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.fetchall()
+        cursor.close()
+    except Exception as e:
+        raise DatabaseError(
+            f"The database at {mask_url(str(engine.url))} did not answer: {e}"
+        ) from e
+    finally:
+        connection.close()
+
+
+def database_trouble(error: Exception) -> str:
+    """What to tell a student whose request met a database problem (no internals)."""
+    text_ = str(getattr(error, "orig", None) or error).lower()
+    if "full" in text_ or "no space" in text_:
+        what = "PeerPrep cannot save anything right now (its database disk is full)"
+    elif "locked" in text_ or "lock timeout" in text_ or "canceling statement" in text_:
+        what = "PeerPrep's database is busy"
+    else:
+        what = "PeerPrep cannot reach its database right now"
+    return f"{what}; nothing of yours was lost. Try again in a few seconds."
 
 
 def alembic_config(url: str) -> AlembicConfig:

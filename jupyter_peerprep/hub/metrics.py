@@ -6,7 +6,9 @@ Two kinds:
   ``MATCH_LATENCY`` (histogram, seconds from a ticket's creation to its match, by difficulty),
   ``MATCH_BATCH_REQUESTS`` / ``MATCH_BATCH_SECONDS`` (how many match requests each database
   transaction wrote, and how long it took) and ``RUNS`` (counter of Run/Submit results by kind
-  and verdict). Use the helpers::
+  and verdict), ``ROOMS_FAILED`` (``peerprep_rooms_failed_total{reason}``, rooms that failed
+  by what happened) and ``EVENT_LOOP_LAG`` (``peerprep_event_loop_lag_seconds``, how late a
+  periodic timer ran: what every request waited for a blocked loop). Use the helpers::
 
       from jupyter_peerprep.hub import metrics
       metrics.observe_match(seconds, difficulty="easy")
@@ -25,6 +27,8 @@ aggregates with no user names in them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 from collections import Counter as TallyCounter
@@ -70,6 +74,24 @@ RUNS = Counter(
     ["kind", "verdict"],
 )
 
+ROOMS_FAILED = Counter(
+    "peerprep_rooms_failed",
+    "Rooms that failed, by what happened: server_lost (the pair server died or stopped "
+    "answering; the room was ended with the last copy of its notebook), start_failed (the "
+    "room could not be started), stop_failed (stopping its server failed; retried).",
+    ["reason"],
+)
+ROOM_FAILURE_REASONS = ("server_lost", "start_failed", "stop_failed")
+for _reason in ROOM_FAILURE_REASONS:
+    ROOMS_FAILED.labels(reason=_reason)  # every reason shows on /metrics from the start
+
+EVENT_LOOP_LAG = Histogram(
+    "peerprep_event_loop_lag_seconds",
+    "How late the service's event loop ran a timer (a periodic callback): the time every "
+    "request waited because something held the loop. Healthy: well under 0.05 s.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
 # Rooms in these states hold (or are about to hold) a pair server.
 LIVE_ROOM_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.ending.value)
 
@@ -88,6 +110,39 @@ def observe_match_batch(requests: int, seconds: float) -> None:
 def count_run(*, kind: str, verdict: str) -> None:
     """Count one graded Run or Submit (``kind`` "run" | "submit", ``verdict`` from the report)."""
     RUNS.labels(kind=kind, verdict=verdict or "unknown").inc()
+
+
+def count_room_failure(reason: str) -> None:
+    """Count one failed room (``reason`` one of ``ROOM_FAILURE_REASONS``)."""
+    ROOMS_FAILED.labels(reason=reason).inc()
+
+
+class LoopLagMonitor:
+    """Measures the event loop's lag: a timer due every ``interval`` seconds records how late
+    it ran in ``EVENT_LOOP_LAG``. Anything that blocks the loop (a synchronous wait on a lock,
+    a long computation) shows up here, whatever it was."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self.interval > 0:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.interval
+            await asyncio.sleep(self.interval)
+            EVENT_LOOP_LAG.observe(max(0.0, loop.time() - due))
 
 
 class DatabaseCollector(Collector):

@@ -4,16 +4,19 @@ A room is the single-user server of a hub user ``pair-<hex>`` (JupyterHub's "col
 accounts" pattern). The ``RoomManager`` runs in the service and, on every tick:
 
 1. prepares rooms in state ``starting`` (created by the matchmaker with the match): takes a
-   started server from the warm pool, or creates the pair user and spawns its server (cold);
-   writes the student notebook (prompt, starter, public tests; never a hidden case); shares the
-   server with exactly the two students (Hub Shares API); marks the room ``active``;
-2. ends rooms whose students left (no heartbeat for ``disconnect_grace``) or went idle (no
-   server activity for ``idle_timeout``), and finishes rooms in state ``ending``: saves the final
-   notebook into the history, revokes the shares, stops the server and deletes the pair user.
-   A pair server is never reused: a running server caches the hub's answer about a token
-   (``HubOAuth.cache_max_age``), so a revoked share would linger on a reused one;
-3. keeps ``warm_pool_size`` started, unassigned pair servers.
+   started server from the warm pool (``pairservers.py``), or spawns one (cold); writes the
+   student notebook once (never over the students' edits); shares the server with exactly the
+   two students (Hub Shares API); marks the room ``active``, unless it was ended meanwhile;
+2. checks live rooms every ``snapshot_interval``: copies the notebook (the history's fallback),
+   ends rooms whose server is gone (``server lost``), idle or left by their students;
+3. finishes rooms in state ``ending``: revokes the shares first (the students lose the room at
+   once), then reads the final notebook with the service's own token, stops the server and
+   deletes the pair user. A room whose server is gone ends with the last copy PeerPrep holds
+   (else the question as it started) and says so in its end reason and message;
+4. keeps ``warm_pool_size`` started, unassigned pair servers.
 
+State changes are short transactions in ``roomstate.py``; no transaction is held while the hub
+or a pair server is asked anything. A lease on the room makes one replica at a time work on it.
 Everything is recorded in the database first, so a service restart loses nothing: rooms and
 pair servers found half-way are picked up again by the next tick.
 """
@@ -24,39 +27,40 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import time
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from ..questions.store import cached_student_view
-from . import db
-from .auth import PAIR_USER_PREFIX
+from . import db, metrics, roomstate, roomview
 from .hubapi import HubAPI, HubAPIError
 from .models import (
     PairServer,
     PairServerState,
-    Profile,
-    QuestionVersion,
     Room,
-    RoomMember,
     RoomState,
     utcnow,
 )
+from .pairservers import PairServerPool
 
 
 class RoomError(RuntimeError):
-    """A room could not be prepared or ended; the message says what failed."""
+    """A room could not be prepared or ended; the message says what failed. ``status`` is
+    the pair server's HTTP status (599: no answer at all)."""
+
+    def __init__(self, message: str, status: int = 599) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-class RoomManager(LoggingConfigurable):
+class RoomManager(PairServerPool, LoggingConfigurable):
     """Prepares, watches and ends pair rooms, and keeps a warm pool of pair servers."""
 
     enabled = Bool(
@@ -99,13 +103,21 @@ class RoomManager(LoggingConfigurable):
         help="A member whose last heartbeat is younger than this shows as online.",
     ).tag(config=True)
 
-    tick_interval = Float(0.5, help="Seconds between two passes of the room loop.").tag(config=True)
-
-    end_notice_seconds = Float(
-        3.0,
-        help="""Seconds a room's server stays up after a student ends the session, so the
-        partner's room panel sees who ended it before the server goes away.""",
+    snapshot_interval = Float(
+        10.0,
+        help="""Seconds between two checks of a live room: PeerPrep copies its notebook (what
+        the history holds should the room's server die) and asks the hub whether the server
+        still runs. 0 turns the checks (and idle culling) off.""",
     ).tag(config=True)
+
+    server_lost_after = Float(
+        20.0,
+        help="""Seconds a room's server may stop answering (while the hub still lists it)
+        before the room is ended with the end reason "server lost" and the last copy of its
+        notebook. A server the hub reports stopped ends the room at the next check.""",
+    ).tag(config=True)
+
+    tick_interval = Float(0.5, help="Seconds between two passes of the room loop.").tag(config=True)
 
     notebook_name = Unicode(
         "question.ipynb", help="File name of the question notebook in a room."
@@ -134,6 +146,7 @@ class RoomManager(LoggingConfigurable):
         session_factory: sessionmaker[Session],
         hub_api: HubAPI | None,
         notebook_factory: Any,
+        port: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -144,6 +157,12 @@ class RoomManager(LoggingConfigurable):
         self._busy: dict[str, asyncio.Task[Any]] = {}
         self._warming: set[str] = set()
         self._server_hosts: dict[str, str] = {}
+        # Per live room: when it was last checked, since when its server has not answered.
+        self._checked: dict[str, float] = {}
+        self._unanswered: dict[str, float] = {}
+        # Who holds a room's lease: this host and port, so a restarted service resumes its
+        # own rooms at once while another replica waits for the lease to lapse.
+        self.owner = f"{socket.gethostname()}:{os.getpid() if port is None else port}"
         self.wake = asyncio.Event()
 
     # -- life cycle --------------------------------------------------------------------------
@@ -230,7 +249,9 @@ class RoomManager(LoggingConfigurable):
             self._server_hosts[pair_user] = urlparse(url).netloc
         return self._server_hosts[pair_user]
 
-    async def server_request(self, pair_user: str, method: str, path: str, body: Any = None) -> Any:
+    async def server_request(
+        self, pair_user: str, method: str, path: str, body: Any = None, *, timeout: float = 30
+    ) -> Any:
         headers = {"Authorization": f"token {self.api.api_token}"}
         host = await self.server_host(pair_user)
         if host:
@@ -240,172 +261,53 @@ class RoomManager(LoggingConfigurable):
             method=method,
             headers=headers,
             body=None if body is None else json.dumps(body),
-            request_timeout=30,
+            connect_timeout=min(timeout, 10),
+            request_timeout=timeout,
             follow_redirects=False,
         )
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as e:
-            raise RoomError(f"{method} {path} on {pair_user}'s server: HTTP {e.code}") from None
+            raise RoomError(
+                f"{method} {path} on {pair_user}'s server: HTTP {e.code}", e.code
+            ) from None
         except OSError as e:
             raise RoomError(f"{method} {path} on {pair_user}'s server: {e}") from None
-        return json.loads(response.body) if response.body else None
-
-    async def spawn_pair_server(self, name: str) -> None:
-        """Create hub user ``name`` and start its server; return when it is ready."""
-        try:
-            await self.api.request("POST", f"users/{quote(name)}")
-        except HubAPIError as e:
-            if e.status != 409:  # already exists: a restart half-way
-                raise
-        try:
-            await self.api.request("POST", f"users/{quote(name)}/server")
-        except HubAPIError as e:
-            if e.status != 400:  # already running or pending
-                raise
-        begun = time.monotonic()
-        seen = False
-        while time.monotonic() - begun < self.spawn_timeout:
-            model = await self.api.request("GET", f"users/{quote(name)}")
-            server = (model or {}).get("servers", {}).get("")
-            if server and server.get("ready"):
-                return
-            if server is not None:
-                seen = True
-            elif seen or time.monotonic() - begun > 10:
-                # Gone after pending (or never there): the spawn failed.
-                raise RoomError(f"The server of {name} stopped while starting.")
-            await asyncio.sleep(0.2)
-        raise RoomError(f"The server of {name} was not ready within {self.spawn_timeout:.0f}s.")
-
-    async def delete_pair_user(self, name: str) -> None:
-        for method, path in (
-            ("DELETE", f"shares/{quote(name)}/"),
-            ("DELETE", f"users/{quote(name)}/server"),
-            ("DELETE", f"users/{quote(name)}"),
-        ):
-            try:
-                await self.api.request(method, path, timeout=60)
-            except HubAPIError as e:
-                if e.status not in (404, 400):
-                    raise
-            if path.endswith("/server"):
-                await self._wait_stopped(name)
-
-    async def _wait_stopped(self, name: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                model = await self.api.request("GET", f"users/{quote(name)}")
-            except HubAPIError as e:
-                if e.status == 404:
-                    return
-                raise
-            if not (model or {}).get("servers"):
-                return
-            await asyncio.sleep(0.2)
-
-    # -- the warm pool -----------------------------------------------------------------------
-
-    def refill_pool(self) -> None:
-        with self.session_factory() as s:
-            live = s.scalars(
-                select(PairServer).where(
-                    PairServer.state.in_(
-                        [PairServerState.warming.value, PairServerState.ready.value]
-                    )
-                )
-            ).all()
-        # Warming servers left by a previous process are resumed, then new ones started.
-        for server in live:
-            if server.state == PairServerState.warming.value and server.name not in self._warming:
-                self._warm(server.name)
-        missing = self.warm_pool_size - len(live)
-        for _ in range(max(0, missing)):
-            name = f"{PAIR_USER_PREFIX}{uuid.uuid4().hex[:12]}"
-            with db.transaction(self.session_factory) as s:
-                s.add(PairServer(name=name, state=PairServerState.warming.value))
-            self._warm(name)
-
-    def _warm(self, name: str) -> None:
-        self._warming.add(name)
-
-        async def warm() -> None:
-            try:
-                await self.spawn_pair_server(name)
-            except Exception as e:
-                self.log.error("Rooms: warm server %s failed: %s", name, e)
-                with db.transaction(self.session_factory) as s:
-                    s.execute(
-                        update(PairServer)
-                        .where(PairServer.name == name)
-                        .values(state=PairServerState.retired.value, message=str(e))
-                    )
-                await self._quietly_delete(name)
-            else:
-                with db.transaction(self.session_factory) as s:
-                    s.execute(
-                        update(PairServer)
-                        .where(
-                            PairServer.name == name,
-                            PairServer.state == PairServerState.warming.value,
-                        )
-                        .values(state=PairServerState.ready.value, ready_at=utcnow())
-                    )
-                self.log.info("Rooms: warm server %s ready", name)
-                self.wake.set()
-            finally:
-                self._warming.discard(name)
-
-        task = asyncio.create_task(warm())
-        self._busy[f"warm:{name}"] = task
-        task.add_done_callback(lambda _t: self._busy.pop(f"warm:{name}", None))
-
-    async def _quietly_delete(self, name: str) -> None:
-        try:
-            await self.delete_pair_user(name)
-        except Exception as e:
-            self.log.warning("Rooms: could not delete %s: %s", name, e)
-
-    def claim_warm_server(self, room_id: str) -> str | None:
-        """Take a ready pool server for ``room_id`` (atomically), or None if the pool is empty."""
-        with db.transaction(self.session_factory) as s:
-            server = s.scalar(
-                select(PairServer)
-                .where(PairServer.state == PairServerState.ready.value)
-                .order_by(PairServer.ready_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
+        if response.code >= 300:  # a redirect: the proxy no longer routes to the server
+            raise RoomError(
+                f"{method} {path} on {pair_user}'s server: HTTP {response.code}", response.code
             )
-            if server is None:
-                return None
-            server.state = PairServerState.assigned.value
-            server.room_id = room_id
-            room = s.get(Room, room_id)
-            assert room is not None
-            room.pair_user = server.name
-            return server.name
+        return json.loads(response.body) if response.body else None
 
     # -- preparing a room --------------------------------------------------------------------
 
+    def _lease(self, room_id: str, state: str, seconds: float) -> roomstate.RoomFacts | None:
+        return roomstate.take_lease(self.session_factory, room_id, state, self.owner, seconds)
+
     async def prepare_room(self, room_id: str) -> None:
         started = time.monotonic()
+        facts = self._lease(room_id, RoomState.starting.value, self.spawn_timeout + 60)
+        if facts is None:
+            return  # not starting any more, or another replica prepares it
+        try:
+            await self._prepare(facts, started)
+        finally:
+            roomstate.release_lease(self.session_factory, room_id, self.owner)
+        self.wake.set()
+
+    async def _prepare(self, facts: roomstate.RoomFacts, started: float) -> None:
+        room_id, members = facts.id, facts.members
         with self.session_factory() as s:
-            room = s.get(Room, room_id)
-            if room is None or room.state != RoomState.starting.value:
-                return
-            members = [m.username for m in room.members]
             existing = s.scalar(select(PairServer).where(PairServer.room_id == room_id))
             pair_user = existing.name if existing else None
+        warm = False
         try:
             if pair_user is None:
                 pair_user = self.claim_warm_server(room_id)
                 warm = pair_user is not None
                 if pair_user is None:
+                    pair_user = facts.pair_user
                     with db.transaction(self.session_factory) as s:
-                        room = s.get(Room, room_id)
-                        assert room is not None
-                        pair_user = room.pair_user
                         s.merge(
                             PairServer(
                                 name=pair_user,
@@ -413,21 +315,15 @@ class RoomManager(LoggingConfigurable):
                                 room_id=room_id,
                             )
                         )
+                        room = s.get(Room, room_id)
+                        assert room is not None
                         room.message = "Starting your room (no warm server was free)…"
                     self.log.info("Rooms: room %s cold-spawns %s", room_id, pair_user)
-            else:
-                warm = False
             if not warm:
                 await self.spawn_pair_server(pair_user)
-            notebook = self.student_notebook(room_id)
             # The notebook and both shares at once: this is the match's critical path.
             await asyncio.gather(
-                self.server_request(
-                    pair_user,
-                    "PUT",
-                    f"api/contents/{quote(self.notebook_name)}",
-                    {"type": "notebook", "format": "json", "content": notebook},
-                ),
+                self._write_notebook_once(room_id, pair_user),
                 *(
                     self.api.request("POST", f"shares/{quote(pair_user)}/", {"user": member})
                     for member in members
@@ -435,25 +331,17 @@ class RoomManager(LoggingConfigurable):
             )
         except Exception as e:
             self.log.error("Rooms: room %s could not start: %s", room_id, e)
-            with db.transaction(self.session_factory) as s:
-                room = s.get(Room, room_id)
-                assert room is not None
-                room.state = RoomState.failed.value
-                room.message = f"Your room could not be started ({e}). Please find a partner again."
-                room.ended = utcnow()
-                room.end_reason = "failed"
-                for m in room.members:
-                    m.active = False
-            if pair_user:
-                await self._quietly_delete(pair_user)
-                self._retire(pair_user)
+            message = f"Your room could not be started ({e}). Please find a partner again."
+            if roomstate.fail_room(self.session_factory, room_id, message):
+                metrics.count_room_failure("start_failed")
+                if pair_user:
+                    await self._quietly_delete(pair_user)
+                    self._retire(pair_user)
             return
-        with db.transaction(self.session_factory) as s:
-            room = s.get(Room, room_id)
-            assert room is not None
-            room.state = RoomState.active.value
-            room.started = utcnow()
-            room.message = ""
+        if not roomstate.mark_active(self.session_factory, room_id):
+            # Ended while it started: the loop's next pass ends it (revoke, save, stop).
+            self.log.info("Rooms: room %s was ended while starting", room_id)
+            return
         self.log.info(
             "Rooms: room %s active on %s (%s, %.2fs) for %s",
             room_id,
@@ -462,64 +350,63 @@ class RoomManager(LoggingConfigurable):
             time.monotonic() - started,
             ", ".join(members),
         )
-        self.wake.set()
+
+    async def _write_notebook_once(self, room_id: str, pair_user: str) -> None:
+        """Write the student notebook unless the room already has it: a second preparation
+        (a restart half-way) must never overwrite what the students wrote since."""
+        path = f"api/contents/{quote(self.notebook_name)}"
+        try:
+            await self.server_request(pair_user, "GET", f"{path}?content=0")
+            self.log.info("Rooms: room %s already has its notebook; not rewritten", room_id)
+            return
+        except RoomError as e:
+            if e.status != 404:
+                raise
+        await self.server_request(
+            pair_user,
+            "PUT",
+            path,
+            {"type": "notebook", "format": "json", "content": self.student_notebook(room_id)},
+        )
 
     def student_notebook(self, room_id: str) -> dict[str, Any]:
-        with self.session_factory() as s:
-            room = s.get(Room, room_id)
-            assert room is not None
-            spec = s.scalar(
-                select(QuestionVersion.spec).where(
-                    QuestionVersion.question_id == room.question_id,
-                    QuestionVersion.version == room.question_version,
-                )
-            )
-        if spec is None:
-            raise RoomError(f"question {room.question_id} v{room.question_version} is missing")
-        notebook: dict[str, Any] = self.notebook_factory(spec, version=room.question_version)
+        try:
+            spec, version = roomstate.question_spec(self.session_factory, room_id)
+        except LookupError as e:
+            raise RoomError(str(e)) from None
+        notebook: dict[str, Any] = self.notebook_factory(spec, version=version)
         return notebook
-
-    def _retire(self, name: str) -> None:
-        with db.transaction(self.session_factory) as s:
-            s.execute(
-                update(PairServer)
-                .where(PairServer.name == name)
-                .values(state=PairServerState.retired.value)
-            )
 
     # -- ending a room -----------------------------------------------------------------------
 
     def request_end(self, room_id: str, *, by: str, reason: str) -> bool:
         """Mark an active (or starting) room as ending; the loop finishes it. True if it was."""
-        with db.transaction(self.session_factory) as s:
-            result = s.execute(
-                update(Room)
-                .where(
-                    Room.id == room_id,
-                    Room.state.in_([RoomState.active.value, RoomState.starting.value]),
-                )
-                .values(
-                    state=RoomState.ending.value, ended_by=by, end_reason=reason, ended=utcnow()
-                )
-            )
-            changed = bool(result.rowcount)  # type: ignore[attr-defined]
+        changed = roomstate.request_end(self.session_factory, room_id, by=by, reason=reason)
         if changed:
             self.log.info("Rooms: room %s ending (%s by %s)", room_id, reason, by or "service")
             self.wake.set()
         return changed
 
     async def finish_room(self, room_id: str) -> None:
-        with self.session_factory() as s:
-            room = s.get(Room, room_id)
-            if room is None or room.state != RoomState.ending.value:
+        facts = self._lease(room_id, RoomState.ending.value, 120)
+        if facts is None:
+            return
+        try:
+            await self._finish(facts)
+        finally:
+            roomstate.release_lease(self.session_factory, room_id, self.owner)
+
+    async def _finish(self, facts: roomstate.RoomFacts) -> None:
+        """Revoke first (the students lose the room at once), then save the final notebook
+        with the service's own access, then stop the server. No transaction is open across
+        any of these calls; a step that fails is retried by the next pass."""
+        room_id, pair_user = facts.id, facts.pair_user
+        try:
+            await self.api.request("DELETE", f"shares/{quote(pair_user)}/")
+        except HubAPIError as e:
+            if e.status not in (400, 404):
+                self.log.warning("Rooms: room %s: shares not revoked, will retry: %s", room_id, e)
                 return
-            pair_user = room.pair_user
-            requested = room.ended or utcnow()
-            notice = bool(room.ended_by)
-        if notice:
-            wait = self.end_notice_seconds - (utcnow() - requested).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)
         final: dict[str, Any] | None = None
         try:
             model = await self.server_request(
@@ -528,29 +415,49 @@ class RoomManager(LoggingConfigurable):
             final = (model or {}).get("content")
         except RoomError as e:
             self.log.warning("Rooms: room %s: final notebook not read: %s", room_id, e)
-        with db.transaction(self.session_factory) as s:
-            room = s.get(Room, room_id)
-            assert room is not None
-            if final is not None:
-                room.final_notebook = final
-            elif room.final_notebook is None:
-                room.final_notebook = self._fallback_notebook(room_id)
+        lost: str | None = None
+        if final is not None:
+            roomstate.store_snapshot(self.session_factory, room_id, final, utcnow())
+        else:
+            final, lost = self._best_notebook(facts)
         try:
             await self.delete_pair_user(pair_user)
         except Exception as e:
             self.log.error(
                 "Rooms: room %s: stopping %s failed, will retry: %s", room_id, pair_user, e
             )
+            metrics.count_room_failure("stop_failed")
             return
         self._retire(pair_user)
-        with db.transaction(self.session_factory) as s:
-            room = s.get(Room, room_id)
-            assert room is not None
-            room.state = RoomState.ended.value
-            room.ended = room.ended or utcnow()
-            for m in room.members:
-                m.active = False
-        self.log.info("Rooms: room %s ended; %s stopped and deleted", room_id, pair_user)
+        if not roomstate.mark_ended(
+            self.session_factory, room_id, notebook=final, lost_message=lost
+        ):
+            return
+        if lost is not None:
+            if facts.end_reason != roomstate.SERVER_LOST:
+                metrics.count_room_failure("server_lost")
+            self.log.warning(
+                "Rooms: room %s ended, its server %s was lost: %s", room_id, pair_user, lost
+            )
+        else:
+            self.log.info("Rooms: room %s ended; %s stopped and deleted", room_id, pair_user)
+
+    def _best_notebook(
+        self, facts: roomstate.RoomFacts
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The notebook a room whose server is gone is ended with, and what history says."""
+        if facts.snapshot is not None and facts.snapshot_at is not None:
+            if facts.ended and facts.snapshot_at >= facts.ended:
+                return facts.snapshot, None  # read after End by an earlier pass
+            at = facts.snapshot_at.strftime("%H:%M:%S UTC")
+            return facts.snapshot, (
+                f"The room's server stopped unexpectedly; your history holds the notebook as "
+                f"it was at {at}, the last copy PeerPrep took."
+            )
+        return self._fallback_notebook(facts.id), (
+            "The room's server stopped unexpectedly before PeerPrep could copy the notebook; "
+            "your history holds the question as it started. Your runs are kept."
+        )
 
     def _fallback_notebook(self, room_id: str) -> dict[str, Any] | None:
         try:
@@ -558,111 +465,82 @@ class RoomManager(LoggingConfigurable):
         except RoomError:
             return None
 
-    # -- presence, idleness ------------------------------------------------------------------
+    # -- presence, idleness, liveness ------------------------------------------------------
 
     def heartbeat(self, room_id: str, username: str) -> bool:
         """Record that ``username`` has the room open now; False if they are not a member."""
-        now = utcnow()
-        with db.transaction(self.session_factory) as s:
-            member = s.scalar(
-                select(RoomMember).where(
-                    RoomMember.room_id == room_id, RoomMember.username == username
-                )
-            )
-            if member is None:
-                return False
-            member.last_seen = now
-            if member.joined is None:
-                member.joined = now
-            return True
+        return roomstate.heartbeat(self.session_factory, room_id, username)
 
     async def reap(self, now: datetime) -> None:
         grace = timedelta(seconds=self.disconnect_grace)
         with self.session_factory() as s:
             rooms = s.scalars(select(Room).where(Room.state == RoomState.active.value)).all()
-            decisions: list[tuple[str, str]] = []
+            decisions: dict[str, str] = {}
             for room in rooms:
                 joined = [m for m in room.members if m.joined is not None]
                 gone = [m for m in joined if m.last_seen is not None and now - m.last_seen > grace]
                 if gone:
-                    decisions.append((room.id, "disconnected"))
+                    decisions[room.id] = "disconnected"
                 elif (
                     not joined
                     and room.started
                     and (now - room.started > timedelta(seconds=self.join_timeout))
                 ):
-                    decisions.append((room.id, "nobody joined"))
+                    decisions[room.id] = "nobody joined"
             pair_users = {room.id: room.pair_user for room in rooms}
-        for room_id, reason in decisions:
+        for room_id, reason in decisions.items():
             self.request_end(room_id, by="", reason=reason)
-        if self.idle_timeout > 0 and self.hub_api is not None:
-            for room_id, pair_user in pair_users.items():
-                if any(room_id == d[0] for d in decisions):
-                    continue
-                await self._cull_if_idle(room_id, pair_user, now)
+        clock = time.monotonic()
+        for room_id in set(self._checked) - set(pair_users):
+            self._checked.pop(room_id, None)
+            self._unanswered.pop(room_id, None)
+        if self.hub_api is None or self.snapshot_interval <= 0:
+            return
+        for room_id, pair_user in pair_users.items():
+            if room_id in decisions or clock - self._checked.get(room_id, 0.0) < (
+                self.snapshot_interval
+            ):
+                continue
+            self._checked[room_id] = clock
+            self._spawn_task(f"watch:{room_id}", self.watch_room(room_id, pair_user, now))
 
-    async def _cull_if_idle(self, room_id: str, pair_user: str, now: datetime) -> None:
-        try:
-            model = await self.api.request("GET", f"users/{quote(pair_user)}")
-        except HubAPIError:
+    async def watch_room(self, room_id: str, pair_user: str, now: datetime) -> None:
+        """One check of a live room: copy its notebook (the snapshot history falls back on),
+        end it if its server is gone (``server lost``) or idle for ``idle_timeout``."""
+        state, model = await self._server_state(pair_user)
+        if state == "unknown":
+            return  # the hub cannot be asked: never end rooms because the hub is down
+        if state == "running":
+            try:
+                answer = await self.server_request(
+                    pair_user, "GET", f"api/contents/{quote(self.notebook_name)}?content=1"
+                )
+            except RoomError as e:
+                self.log.warning("Rooms: room %s: server not answering: %s", room_id, e)
+                state = "unreachable"
+            else:
+                self._unanswered.pop(room_id, None)
+                notebook = (answer or {}).get("content")
+                if notebook is not None:
+                    roomstate.store_snapshot(self.session_factory, room_id, notebook, utcnow())
+        if state == "unreachable":
+            since = self._unanswered.setdefault(room_id, time.monotonic())
+            if time.monotonic() - since >= self.server_lost_after:
+                state = "gone"
+        if state == "gone":
+            self.log.warning("Rooms: room %s: server %s is gone; ending it", room_id, pair_user)
+            if self.request_end(room_id, by="", reason=roomstate.SERVER_LOST):
+                metrics.count_room_failure("server_lost")
             return
-        activity = ((model or {}).get("servers", {}).get("") or {}).get("last_activity")
-        if not activity:
-            return
-        last = datetime.fromisoformat(activity.replace("Z", "+00:00"))
-        if (now - last).total_seconds() > self.idle_timeout:
-            self.request_end(room_id, by="", reason="idle")
+        activity = (((model or {}).get("servers") or {}).get("") or {}).get("last_activity")
+        if self.idle_timeout > 0 and activity:
+            last = datetime.fromisoformat(activity.replace("Z", "+00:00"))
+            if (now - last).total_seconds() > self.idle_timeout:
+                self.request_end(room_id, by="", reason="idle")
 
     # -- what the API shows ------------------------------------------------------------------
-
     def room_json(self, s: Session, room: Room) -> dict[str, Any]:
-        """What the room API answers; both room panels poll it every second.
-
-        The question comes from the per-version student-view cache: a poll reads neither the
-        spec (hidden tests and all) nor the ``questions`` row.
-        """
-        now = utcnow()
-        # A room's question row always exists (foreign key), so its id is the fallback title.
-        view = cached_student_view(s, room.question_id, room.question_version) or {}
-        names = [m.username for m in room.members]
-        profiles = {
-            p.username: p for p in s.scalars(select(Profile).where(Profile.username.in_(names)))
-        }
-        online = timedelta(seconds=self.heartbeat_online_seconds)
-        start = room.started or room.created
-        end = room.ended or now
-        return {
-            "id": room.id,
-            "state": room.state,
-            "pair_user": room.pair_user,
-            "url": self.room_url(room),
-            "notebook_path": self.notebook_name,
-            "question": {
-                "id": room.question_id,
-                "title": view.get("title") or room.question_id,
-                "difficulty": room.difficulty,
-                "topics": list(view.get("topics") or []),
-                "prompt": view.get("prompt") or "",
-                "version": room.question_version,
-            },
-            "members": [
-                {
-                    "name": m.username,
-                    "display_name": (
-                        profiles[m.username].display_name
-                        if m.username in profiles and profiles[m.username].display_name
-                        else m.username
-                    ),
-                    "online": bool(m.last_seen and now - m.last_seen < online),
-                    "last_seen": m.last_seen.isoformat() if m.last_seen else None,
-                }
-                for m in room.members
-            ],
-            "created": room.created.isoformat(),
-            "started": room.started.isoformat() if room.started else None,
-            "ended": room.ended.isoformat() if room.ended else None,
-            "ended_by": room.ended_by,
-            "end_reason": room.end_reason,
-            "elapsed_s": round((end - start).total_seconds(), 1),
-            "message": room.message,
-        }
+        """What the room API answers (see ``roomview.room_json``)."""
+        return roomview.room_json(
+            s, room, self.room_url(room), self.notebook_name, self.heartbeat_online_seconds
+        )

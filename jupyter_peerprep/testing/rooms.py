@@ -54,8 +54,11 @@ def match_pair(
     difficulty: str = "easy",
     topics: tuple[str, ...] = ("arrays",),
     room_timeout: float = 120.0,
+    wait_active: bool = True,
 ) -> dict[str, Any]:
-    """Both students enqueue the same choice; return their room once it is active."""
+    """Both students enqueue the same choice; return their room once it is active (or at
+    once, still starting, with ``wait_active=False``). ``a`` and ``b`` may be ``HubUser``s or
+    anything with their ``name`` and ``peerprep()`` (``testing.faults.ServiceCaller``)."""
     tickets = {}
     for user in (a, b):
         response = user.peerprep(
@@ -82,6 +85,8 @@ def match_pair(
         raise HubClientError(f"not matched: {ticket}")
     room_id = ticket["room"]["id"]
     room: dict[str, Any] = {}
+    if not wait_active:
+        return dict(a.peerprep("GET", f"rooms/{room_id}").json())
     deadline = time.monotonic() + room_timeout
     while time.monotonic() < deadline:
         room = a.peerprep("GET", f"rooms/{room_id}").json()

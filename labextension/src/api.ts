@@ -191,6 +191,8 @@ export interface IAttempt {
   ended: string | null;
   duration_s: number | null;
   end_reason: string | null;
+  /** What happened, in a sentence, when the session did not end normally (else ""). */
+  end_message?: string;
   result: IAttemptResult | null;
 }
 

@@ -37,6 +37,20 @@ export function partnerLabel(attempt: Pick<IAttempt, 'partner'>): string {
   return p ? p.display_name || p.name : 'no partner';
 }
 
+/** How the session ended, for the history: "ended by a student", "server lost", ... */
+export function endLabel(
+  attempt: Pick<IAttempt, 'end_reason' | 'end_message'>
+): string {
+  return attempt.end_reason || 'ended';
+}
+
+/** True when the session did not end the normal way (its server was lost). */
+export function endedAbnormally(
+  attempt: Pick<IAttempt, 'end_reason' | 'end_message'>
+): boolean {
+  return Boolean(attempt.end_message);
+}
+
 /** "3/4 passed", "no submit". */
 export function resultLabel(result: IAttemptResult | null): string {
   if (!result) {

@@ -225,3 +225,12 @@ def test_servers_are_served_on_subdomains_with_a_wildcard_certificate(values):
     assert f"*.{host}" in https["hosts"] and host in https["hosts"]
     # Let's Encrypt's HTTP challenge cannot issue the wildcard; a TLS Secret provides it.
     assert https["type"] == "secret" and https["secret"]["name"]
+
+
+def test_pair_servers_ask_the_hub_again_after_one_second(values):
+    """A share revoked at End stops working within about a second on Kubernetes too: pair
+    servers cache the hub's answer about a token for 1 s, not JupyterHub's 300 s."""
+    pair = next(p for p in values["singleuser"]["profileList"] if p["slug"] == "pair")
+    assert "--HubOAuth.cache_max_age=1" in pair["kubespawner_override"]["args"]
+    student = next(p for p in values["singleuser"]["profileList"] if p["slug"] == "student")
+    assert "args" not in student.get("kubespawner_override", {})

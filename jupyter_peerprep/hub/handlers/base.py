@@ -22,10 +22,12 @@ from jupyterhub.services.auth import (
     HubOAuthenticated,
     UserNotAllowed,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
 from ..auth import Identity, IdentityError, check_token_owner
+from ..db import database_trouble
 from ..ratelimit import TooManyRequests
 
 if TYPE_CHECKING:
@@ -216,6 +218,15 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, DBAPIError):
+            # Busy (a lock not granted within PeerPrepService.db_lock_timeout), unreachable or
+            # full: a moment's trouble of the database, not a bug. Say so and when to retry.
+            status_code = 503
+            self.set_status(503)
+            self.set_header("Retry-After", "2")
+            self.set_header("Content-Type", "application/json; charset=UTF-8")
+            self.finish(json.dumps({"status": 503, "message": database_trouble(exc)}))
+            return
         message = ""
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message

@@ -108,6 +108,8 @@ def attempt_json(rooms: RoomManager, s: Any, room: Room, me: str) -> dict[str, A
         "ended": data["ended"],
         "duration_s": data["elapsed_s"],
         "end_reason": room.end_reason,
+        # What happened, in a sentence, when the room did not end normally (server lost).
+        "end_message": room.message if room.state == RoomState.ended.value else "",
         "state": room.state,
         "result": {
             "passed": submit.passed,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..._version import __version__
+from .. import db
 from .base import APIHandler, authenticated
 
 
@@ -15,10 +15,9 @@ class HealthHandler(APIHandler):
     async def get(self) -> None:
         backend = self.service.engine.url.get_backend_name()
         try:
-            with self.db() as session:
-                session.execute(text("SELECT 1"))
-        except SQLAlchemyError as e:
-            self.log.error("Health check: database unreachable: %s", e)
+            db.ping(self.service.engine)
+        except (SQLAlchemyError, db.DatabaseError) as e:
+            self.service.log.error("Health check: database unreachable: %s", e)
             self.write_json(
                 {"status": "error", "version": __version__, "database": backend}, status=503
             )

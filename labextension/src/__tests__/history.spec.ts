@@ -1,6 +1,8 @@
 import { IAttempt } from '../api';
 import {
   attemptTopics,
+  endLabel,
+  endedAbnormally,
   exportFilename,
   filterAttempts,
   notebookBlocks,
@@ -125,5 +127,20 @@ describe('partner label', () => {
       'bob'
     );
     expect(partnerLabel({ partner: null })).toBe('no partner');
+  });
+});
+
+describe('how a session ended', () => {
+  it('names the end reason and flags a lost server', () => {
+    const normal = { end_reason: 'ended by a student', end_message: '' };
+    const lost = {
+      end_reason: 'server lost',
+      end_message: "The room's server stopped unexpectedly; ..."
+    };
+    expect(endLabel(normal)).toBe('ended by a student');
+    expect(endedAbnormally(normal)).toBe(false);
+    expect(endLabel(lost)).toBe('server lost');
+    expect(endedAbnormally(lost)).toBe(true);
+    expect(endLabel({ end_reason: null })).toBe('ended');
   });
 });

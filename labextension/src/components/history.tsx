@@ -9,6 +9,8 @@ import { DIFFICULTIES, IAttempt, IAttemptDetail, api } from '../api';
 import { formatDateTime, formatDuration } from '../format';
 import {
   attemptTopics,
+  endLabel,
+  endedAbnormally,
   exportFilename,
   filterAttempts,
   notebookBlocks,
@@ -89,8 +91,17 @@ function AttemptView(props: {
         {formatDateTime(detail.started)} · {formatDuration(detail.duration_s)} ·{' '}
         <span data-testid="peerprep-attempt-result">
           {resultLabel(detail.result)}
-        </span>
+        </span>{' '}
+        · <span data-testid="peerprep-attempt-end">{endLabel(detail)}</span>
       </p>
+      {endedAbnormally(detail) ? (
+        <p
+          className="jp-PeerPrep-error"
+          data-testid="peerprep-attempt-end-message"
+        >
+          {detail.end_message}
+        </p>
+      ) : null}
       <button
         className="jp-mod-styled jp-mod-accept"
         onClick={() => downloadNotebook(detail)}
@@ -242,7 +253,8 @@ export function History(props: {
                   </span>
                 </span>
                 <span className="jp-PeerPrep-muted">
-                  {formatDateTime(a.started)} · {formatDuration(a.duration_s)}
+                  {formatDateTime(a.started)} · {formatDuration(a.duration_s)} ·{' '}
+                  <span data-testid="peerprep-history-end">{endLabel(a)}</span>
                 </span>
                 <span data-testid="peerprep-history-result">
                   {resultLabel(a.result)}

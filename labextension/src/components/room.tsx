@@ -101,8 +101,12 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
         })
         .catch(error => {
           roomFailures.current += 1;
-          if (error instanceof PeerPrepError && error.status === 404) {
-            // The room (or this pair server) is gone: the session is over.
+          if (
+            error instanceof PeerPrepError &&
+            [403, 404, 424].includes(error.status)
+          ) {
+            // The room's share was revoked (PeerPrep revokes first when a session ends), its
+            // server stopped (424 from the hub) or is gone (404): the session is over.
             setRoom(current =>
               current ? { ...current, state: 'ended' } : current
             );
