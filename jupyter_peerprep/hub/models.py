@@ -101,6 +101,8 @@ class Profile(Base):
 
     username: Mapped[str] = mapped_column(String(255), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
+    # From an LMS or single sign-on log-in (jupyter_peerprep/lms.py); "" with native log-in.
+    email: Mapped[str] = mapped_column(String(255), default="", server_default="")
     proficiency: Mapped[str] = mapped_column(String(20), default=Proficiency.beginner.value)
     language: Mapped[str] = mapped_column(String(40), default="python")
     topics: Mapped[list[Any]] = mapped_column(default=list)
