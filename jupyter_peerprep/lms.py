@@ -30,9 +30,10 @@ from ltiauthenticator.lti13.error import LoginError
 from oauthenticator.generic import GenericOAuthenticator
 from traitlets import Bool, Integer, List, Unicode
 
+from .hub.classview import COURSE_GROUP_PREFIX
+
 LTI_ROLES_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/roles"
 LTI_CONTEXT_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/context"
-COURSE_GROUP_PREFIX = "course-"
 
 # Context (course) roles of LTI 1.3 that teach: instructors and their teaching assistants.
 DEFAULT_LTI_INSTRUCTOR_ROLES = [

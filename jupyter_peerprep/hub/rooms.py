@@ -44,6 +44,7 @@ from .models import (
     PairServer,
     PairServerState,
     Profile,
+    RoomObserver,
     QuestionVersion,
     Room,
     RoomMember,
@@ -644,4 +645,12 @@ class RoomManager(LoggingConfigurable):
             "end_reason": room.end_reason,
             "elapsed_s": round((end - start).total_seconds(), 1),
             "message": room.message,
+            # Instructors who opened this room from the class view: the room panel says so.
+            "observers": list(
+                s.scalars(
+                    select(RoomObserver.username)
+                    .where(RoomObserver.room_id == room.id)
+                    .order_by(RoomObserver.opened)
+                )
+            ),
         }
