@@ -44,10 +44,10 @@ from .models import (
     PairServer,
     PairServerState,
     Profile,
-    RoomObserver,
     QuestionVersion,
     Room,
     RoomMember,
+    RoomObserver,
     RoomState,
     utcnow,
 )
