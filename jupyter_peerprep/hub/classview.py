@@ -170,6 +170,13 @@ def live_rooms(s: Session, students: Collection[str] | None) -> list[dict[str, A
     rooms = s.scalars(
         select(Room).where(Room.state == RoomState.active.value).order_by(Room.started)
     ).all()
+    titles = dict(
+        s.execute(
+            select(QuestionVersion.question_id, QuestionVersion.title).order_by(
+                QuestionVersion.version
+            )
+        ).all()
+    )
     out = []
     for room in rooms:
         names = sorted(m.username for m in room.members if m.active)
@@ -182,6 +189,7 @@ def live_rooms(s: Session, students: Collection[str] | None) -> list[dict[str, A
             {
                 "id": room.id,
                 "question_id": room.question_id,
+                "title": titles.get(room.question_id, room.question_id),
                 "difficulty": room.difficulty,
                 "members": names,
                 "started": room.started.isoformat() if room.started else None,

@@ -258,6 +258,7 @@ export interface IClassStudent {
 export interface ILiveRoom {
   id: string;
   question_id: string;
+  title: string;
   difficulty: string;
   members: string[];
   started: string | null;

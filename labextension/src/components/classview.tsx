@@ -79,7 +79,7 @@ function LiveRooms(props: {
       {live.map(room => (
         <li key={room.id} data-testid="peerprep-class-live-room">
           <span>
-            {room.question_id} · {room.members.join(' & ')}
+            {room.title} · {room.members.join(' & ')}
             {room.observers.length
               ? ` · opened by ${room.observers.join(', ')}`
               : ''}
@@ -179,99 +179,117 @@ export function ClassView(props: { visible: boolean }): JSX.Element {
       <h3>Live rooms</h3>
       <LiveRooms state={state} onOpen={open} />
       <h3>Questions</h3>
-      <table
-        className="jp-PeerPrep-table"
-        data-testid="peerprep-class-questions"
+      <div
+        className="jp-PeerPrep-table-wrap"
+        tabIndex={0}
+        role="region"
+        aria-label="Questions table"
       >
-        <caption className="jp-PeerPrep-sr-only">Attempts per question</caption>
-        <thead>
-          <tr>
-            <SortHeader
-              label="Question"
-              by="title"
-              current={state.questionSort}
-              onSort={sortQ}
-            />
-            <SortHeader
-              label="Attempts"
-              by="attempts"
-              current={state.questionSort}
-              onSort={sortQ}
-            />
-            <SortHeader
-              label="Passed"
-              by="pass_rate"
-              current={state.questionSort}
-              onSort={sortQ}
-            />
-            <SortHeader
-              label="Median time"
-              by="median"
-              current={state.questionSort}
-              onSort={sortQ}
-            />
-            <th scope="col">Complexity</th>
-          </tr>
-        </thead>
-        <tbody>
-          {sortedQuestions(state).map(q => (
-            <tr key={q.id}>
-              <th scope="row">{q.title}</th>
-              <td>{q.attempts}</td>
-              <td>{passRateLabel(q.pass_rate)}</td>
-              <td>{durationLabel(q.median_seconds_to_pass)}</td>
-              <td>{complexityLabel(q.complexity)}</td>
+        <table
+          className="jp-PeerPrep-table"
+          data-testid="peerprep-class-questions"
+        >
+          <caption className="jp-PeerPrep-sr-only">
+            Attempts per question
+          </caption>
+          <thead>
+            <tr>
+              <SortHeader
+                label="Question"
+                by="title"
+                current={state.questionSort}
+                onSort={sortQ}
+              />
+              <SortHeader
+                label="Attempts"
+                by="attempts"
+                current={state.questionSort}
+                onSort={sortQ}
+              />
+              <SortHeader
+                label="Passed"
+                by="pass_rate"
+                current={state.questionSort}
+                onSort={sortQ}
+              />
+              <SortHeader
+                label="Median time"
+                by="median"
+                current={state.questionSort}
+                onSort={sortQ}
+              />
+              <th scope="col">Complexity</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {sortedQuestions(state).map(q => (
+              <tr key={q.id}>
+                <th scope="row">{q.title}</th>
+                <td>{q.attempts}</td>
+                <td>{passRateLabel(q.pass_rate)}</td>
+                <td>{durationLabel(q.median_seconds_to_pass)}</td>
+                <td>{complexityLabel(q.complexity)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <h3>Students</h3>
-      <table
-        className="jp-PeerPrep-table"
-        data-testid="peerprep-class-students"
+      <div
+        className="jp-PeerPrep-table-wrap"
+        tabIndex={0}
+        role="region"
+        aria-label="Students table"
       >
-        <caption className="jp-PeerPrep-sr-only">Attempts per student</caption>
-        <thead>
-          <tr>
-            <SortHeader
-              label="Student"
-              by="name"
-              current={state.studentSort}
-              onSort={sortS}
-            />
-            <SortHeader
-              label="Attempts"
-              by="attempts"
-              current={state.studentSort}
-              onSort={sortS}
-            />
-            <SortHeader
-              label="Passed"
-              by="passed"
-              current={state.studentSort}
-              onSort={sortS}
-            />
-            <SortHeader
-              label="Rating"
-              by="rating"
-              current={state.studentSort}
-              onSort={sortS}
-            />
-          </tr>
-        </thead>
-        <tbody>
-          {sortedStudents(state).map(s => (
-            <tr key={s.name}>
-              <th scope="row" title={s.email || s.name}>
-                {s.display_name || s.name}
-              </th>
-              <td>{s.attempts}</td>
-              <td>{s.passed}</td>
-              <td>{s.rating}</td>
+        <table
+          className="jp-PeerPrep-table"
+          data-testid="peerprep-class-students"
+        >
+          <caption className="jp-PeerPrep-sr-only">
+            Attempts per student
+          </caption>
+          <thead>
+            <tr>
+              <SortHeader
+                label="Student"
+                by="name"
+                current={state.studentSort}
+                onSort={sortS}
+              />
+              <SortHeader
+                label="Attempts"
+                by="attempts"
+                current={state.studentSort}
+                onSort={sortS}
+              />
+              <SortHeader
+                label="Passed"
+                by="passed"
+                current={state.studentSort}
+                onSort={sortS}
+              />
+              <SortHeader
+                label="Rating"
+                by="rating"
+                current={state.studentSort}
+                onSort={sortS}
+              />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {sortedStudents(state).map(s => (
+              <tr key={s.name}>
+                <th scope="row" title={s.email || s.name}>
+                  {s.display_name || s.name}
+                </th>
+                <td>{s.attempts}</td>
+                <td>{s.passed}</td>
+                <td>{s.rating}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p>
         <button
           className="jp-PeerPrep-button"

@@ -72,6 +72,7 @@ function view(over: Partial<IClassView> = {}): IClassView {
       {
         id: 'r1',
         question_id: 'two-sum',
+        title: 'Two Sum',
         difficulty: 'easy',
         members: ['alice', 'bob'],
         started: null,
