@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -20,6 +19,8 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from .localhttp import LocalHTTPServer
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -52,7 +53,7 @@ class TestPlatform:
         self.deployment_id = "1:deployment"
         self.key = new_rsa_key()
         self.kid = uuid.uuid4().hex
-        self._server: ThreadingHTTPServer | None = None
+        self._http = LocalHTTPServer(self._handler())
 
     # -- the JWKS endpoint -------------------------------------------------------------------
 
@@ -61,7 +62,7 @@ class TestPlatform:
         public.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
         return {"keys": [public]}
 
-    def start(self) -> None:
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -76,18 +77,17 @@ class TestPlatform:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return Handler
+
+    def start(self) -> None:
+        self._http.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._http.stop()
 
     @property
     def jwks_url(self) -> str:
-        assert self._server is not None, "start() the platform first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}/jwks.json"
+        return f"{self._http.url}/jwks.json"
 
     @property
     def authorize_url(self) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import requests
+
+from .localhttp import LocalHTTPServer
 
 
 class FakeIdentityProvider:
@@ -30,7 +31,7 @@ class FakeIdentityProvider:
         self.client_secret = client_secret
         self._codes: dict[str, dict[str, Any]] = {}
         self._tokens: dict[str, dict[str, Any]] = {}
-        self._server: ThreadingHTTPServer | None = None
+        self._http = LocalHTTPServer(self._handler())
 
     def issue_code(self, **claims: Any) -> str:
         code = secrets.token_urlsafe(16)
@@ -81,18 +82,14 @@ class FakeIdentityProvider:
         return Handler
 
     def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._http.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self._http.stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the provider first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._http.url
 
     def hub_env(self) -> dict[str, str]:
         """The hub's environment for this provider (the callback URL is guessed from the

@@ -7,20 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import question_notebooks
 
 from jupyter_peerprep.testing.rooms import match_pair, new_admin, new_student
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core"
-RIGHT = """def pair_sum(nums, target):
-    where = {}
-    for i, x in enumerate(nums):
-        if target - x in where:
-            return [where[target - x], i]
-        where[x] = i
-    return []
-"""
 
 
 def test_instructor_follows_two_students(browser, make_hub, one_question_config, artifacts_dir):
@@ -30,7 +23,10 @@ def test_instructor_follows_two_students(browser, make_hub, one_question_config,
     bob = new_student(hub.url, "bob")
     room = match_pair(alice, bob)
     submit = alice.peerprep(
-        "POST", f"rooms/{room['id']}/runs", json={"kind": "submit", "source": RIGHT}, timeout=120
+        "POST",
+        f"rooms/{room['id']}/runs",
+        json={"kind": "submit", "source": question_notebooks().SOLUTION},
+        timeout=120,
     )
     assert submit.status_code in (200, 201), submit.text
     assert submit.json()["verdict"] == "passed"
