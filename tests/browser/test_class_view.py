@@ -82,6 +82,24 @@ def test_instructor_follows_two_students(browser, make_hub, one_question_config,
         assert answer.ok, answer.status
         page.screenshot(path=str(artifacts_dir / "02-room-opened.png"))
 
+        # Alice, in the room, reads who opened it in her room panel.
+        student = context.browser.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            tab = student.new_page()
+            tab.set_default_timeout(60_000)
+            tab.goto(f"{hub.url}/hub/login")
+            tab.fill("#username_input", alice.name)
+            tab.fill("#password_input", alice.password)
+            tab.click("#login_submit")
+            tab.wait_for_url(f"**/user/{alice.name}/**", timeout=120_000)
+            tab.goto(f"{hub.url}{room['url']}")
+            notice = tab.get_by_test_id("peerprep-room-observers")
+            notice.wait_for(timeout=90_000)
+            assert admin.name in notice.inner_text()
+            tab.screenshot(path=str(artifacts_dir / "03-student-sees-instructor.png"))
+        finally:
+            student.close()
+
         with page.expect_download() as download:
             page.get_by_test_id("peerprep-class-export").click()
         csv_text = Path(download.value.path()).read_text()
