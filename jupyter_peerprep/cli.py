@@ -64,7 +64,7 @@ class PeerPrepApp(JupyterApp):
         "db": (DBApp, DBApp.description),
         "questions": (
             "jupyter_peerprep.questions.cli.QuestionsApp",
-            "Validate, publish, list, export and import-otter question notebooks.",
+            "Validate, publish, list, export and import (otter, nbgrader) question notebooks.",
         ),
     }
 

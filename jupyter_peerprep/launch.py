@@ -62,10 +62,15 @@ class LocalHub:
         config_file: Path | None = None,
         log_path: Path | None = None,
         die_with_parent: bool = False,
+        subdomains: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir).resolve()
         self.port = port
         self.ip = ip
+        self.service_port = service_port
+        # Each server on its own subdomain of localhost (browsers resolve *.localhost to the
+        # loopback); the hub itself at http://localhost:<port>.
+        self.subdomains = subdomains
         self.config_file = config_file or default_hub_config()
         self.log_path = log_path or self.state_dir / "jupyterhub.log"
         self.env = {
@@ -78,6 +83,7 @@ class LocalHub:
             "PEERPREP_SERVICE_PORT": str(service_port),
             # The hub's own venv first, so spawned servers and the service use it.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            **({"PEERPREP_SUBDOMAIN_HOST": f"http://localhost:{port}"} if subdomains else {}),
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -86,7 +92,8 @@ class LocalHub:
 
     @property
     def url(self) -> str:
-        return f"http://{self.ip}:{self.port}"
+        host = "localhost" if self.subdomains else self.ip
+        return f"http://{host}:{self.port}"
 
     def start(self, timeout: float = 60.0) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -118,8 +125,10 @@ class LocalHub:
             with urllib.request.urlopen(f"{self.url}/hub/health", timeout=2) as r:  # noqa: S310
                 if r.status != 200:
                     return False
+            # On subdomains the proxy routes the service by its own host name; ask it directly.
+            service = f"http://127.0.0.1:{self.service_port}" if self.subdomains else self.url
             with urllib.request.urlopen(  # noqa: S310
-                f"{self.url}/services/peerprep/api/health", timeout=2
+                f"{service}/services/peerprep/api/health", timeout=2
             ) as r:
                 return bool(r.status == 200)
         except (urllib.error.URLError, OSError):

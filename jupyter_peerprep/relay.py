@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # Request headers worth forwarding; everything else (cookies above all) stays here.
 FORWARDED_HEADERS = ("Content-Type", "Accept", "Last-Event-ID")
+# Response headers handed back to the browser: how long to wait after a 429 (or a 503).
+RETURNED_HEADERS = ("Retry-After",)
 
 
 class PeerPrepHandler(APIHandler):
@@ -96,6 +98,7 @@ class RelayHandler(PeerPrepHandler):
             kwargs["header_callback"] = self._on_header_line
             self._stream_headers_sent = False
             self._upstream_status = 200
+            self._upstream_headers: dict[str, str] = {}
         request = HTTPRequest(
             url,
             method=self.request.method or "GET",
@@ -132,6 +135,9 @@ class RelayHandler(PeerPrepHandler):
         self.set_status(response.code)
         content_type = response.headers.get("Content-Type", "application/json")
         self.set_header("Content-Type", content_type)
+        for name in RETURNED_HEADERS:
+            if name in response.headers:
+                self.set_header(name, response.headers[name])
         self.finish(response.body or b"")
 
     def _on_header_line(self, line: str) -> None:
@@ -139,12 +145,23 @@ class RelayHandler(PeerPrepHandler):
             parts = line.split(" ", 2)
             if len(parts) >= 2 and parts[1].isdigit():
                 self._upstream_status = int(parts[1])
+            return
+        name, sep, value = line.partition(":")
+        if sep and name.strip().title() in (*RETURNED_HEADERS, "Content-Type"):
+            self._upstream_headers[name.strip().title()] = value.strip()
 
     def _on_chunk(self, chunk: bytes) -> None:
         if not self._stream_headers_sent:
             self.set_status(self._upstream_status)
-            self.set_header("Content-Type", "text/event-stream")
+            # An error (a 429, say) comes back as the service's JSON, not as events.
+            content_type = "text/event-stream"
+            if self._upstream_status >= 400:
+                content_type = self._upstream_headers.get("Content-Type", "application/json")
+            self.set_header("Content-Type", content_type)
             self.set_header("Cache-Control", "no-cache")
+            for name in RETURNED_HEADERS:
+                if name in self._upstream_headers:
+                    self.set_header(name, self._upstream_headers[name])
             self._stream_headers_sent = True
         self.write(chunk)
         self.flush()

@@ -65,3 +65,17 @@ def one_question_config(tmp_path_factory: pytest.TempPathFactory) -> Callable[..
         return config
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def container_engine(docker_host: str) -> str:
+    """DOCKER_HOST of a running engine with the grader image built (set up if needed):
+    ``docker/build-images.sh grader`` is idempotent and takes well under a second once done."""
+    build = subprocess.run(
+        ["bash", str(ROOT / "docker" / "build-images.sh"), "grader"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert build.returncode == 0, f"docker/build-images.sh grader failed:\n{build.stderr}"
+    return docker_host

@@ -36,6 +36,14 @@ if not os.path.exists(_chp):
     _chp = shutil.which("configurable-http-proxy") or _chp
 c.ConfigurableHTTPProxy.command = [_chp]
 
+# Each server on its own subdomain (<user>.<domain>), so a page one student's server serves
+# runs on another origin than the hub and every other server (docs/explanation/security.md).
+# Production turns this on by default (60-production.py); the embedded default stays on paths
+# unless PEERPREP_SUBDOMAIN_HOST is set, e.g. http://localhost:8000 (browsers resolve
+# *.localhost to the loopback).
+if os.environ.get("PEERPREP_SUBDOMAIN_HOST"):
+    c.JupyterHub.subdomain_host = os.environ["PEERPREP_SUBDOMAIN_HOST"]
+
 # Stop a hub quickly: do not leave single-user servers behind when the hub stops (local tier).
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.cleanup_proxy = True

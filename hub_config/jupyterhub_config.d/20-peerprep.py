@@ -3,6 +3,7 @@
 # This is the one snippet an existing hub loads to add PeerPrep
 # (docs/how-to/add-to-existing-hub.md). It reads:
 #   PEERPREP_SERVICE_PORT  port of the service on 127.0.0.1 (default 10101)
+#   PEERPREP_SERVICE_BIND_IP  where it listens (127.0.0.1; 0.0.0.0 with PEERPREP_TIER=docker)
 #   PEERPREP_STATE_DIR     passed on to the service (its SQLite database lives there)
 #   PEERPREP_DB_URL        the service database (default: SQLite in the state directory)
 #   PEERPREP_SERVICE_CONFIG a peerprep_config.py for the service (matching times, rooms, ...)
@@ -14,6 +15,12 @@ c = get_config()
 
 PEERPREP_SERVICE_PORT = int(os.environ.get("PEERPREP_SERVICE_PORT", "10101"))
 PEERPREP_SERVICE_URL = f"http://127.0.0.1:{PEERPREP_SERVICE_PORT}"
+# Where the service listens: the hub's loopback, or every interface of the hub container when
+# servers run in containers and reach it by the hub's name (50-docker.py).
+PEERPREP_SERVICE_BIND_IP = os.environ.get(
+    "PEERPREP_SERVICE_BIND_IP",
+    "0.0.0.0" if os.environ.get("PEERPREP_TIER") == "docker" else "127.0.0.1",  # noqa: S104
+)
 
 _service_env = {
     k: os.environ[k]
@@ -40,7 +47,12 @@ c.JupyterHub.services.append(
     {
         "name": "peerprep",
         "url": PEERPREP_SERVICE_URL,
-        "command": [sys.executable, "-m", "jupyter_peerprep.hub.app"]
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyter_peerprep.hub.app",
+            f"--ip={PEERPREP_SERVICE_BIND_IP}",
+        ]
         + (
             [f"--config={os.environ['PEERPREP_SERVICE_CONFIG']}"]
             if os.environ.get("PEERPREP_SERVICE_CONFIG")

@@ -18,8 +18,9 @@
 #   PEERPREP_HUB_CONNECT_HOST   name or IP at which containers reach the hub and the proxy
 #                               (default "hub", the compose service name)
 #   PEERPREP_HUB_BIND_IP        IP the hub API listens on (default 0.0.0.0)
-#   PEERPREP_PROXY_URL_FOR_SERVERS  URL of the proxy as servers see it
-#                               (default http://$PEERPREP_HUB_CONNECT_HOST:$PEERPREP_PORT)
+#   PEERPREP_SERVICE_URL_FOR_SERVERS  URL of the PeerPrep service as servers see it
+#                               (default http://$PEERPREP_HUB_CONNECT_HOST:$PEERPREP_SERVICE_PORT;
+#                               20-peerprep.py has the service listen on every interface here)
 #   PEERPREP_MEM_LIMIT          memory limit of a student server (default 1G)
 #   PEERPREP_PAIR_MEM_LIMIT     memory limit of a pair server (default: PEERPREP_MEM_LIMIT)
 #   PEERPREP_CPU_LIMIT          CPUs of one server (default 1.0)
@@ -32,9 +33,9 @@ c = get_config()
 
 if os.environ.get("PEERPREP_TIER", "") == "docker":
     _connect_host = os.environ.get("PEERPREP_HUB_CONNECT_HOST", "hub")
-    _proxy_port = int(os.environ.get("PEERPREP_PORT", "8000"))
-    _proxy_for_servers = os.environ.get(
-        "PEERPREP_PROXY_URL_FOR_SERVERS", f"http://{_connect_host}:{_proxy_port}"
+    _service_port = int(os.environ.get("PEERPREP_SERVICE_PORT", "10101"))
+    _service_for_servers = os.environ.get(
+        "PEERPREP_SERVICE_URL_FOR_SERVERS", f"http://{_connect_host}:{_service_port}"
     ).rstrip("/")
     _mem_limit = os.environ.get("PEERPREP_MEM_LIMIT", "1G")
     _pair_mem_limit = os.environ.get("PEERPREP_PAIR_MEM_LIMIT", _mem_limit)
@@ -77,10 +78,11 @@ if os.environ.get("PEERPREP_TIER", "") == "docker":
     c.DockerSpawner.start_timeout = 120
     c.DockerSpawner.http_timeout = 120
 
-    # The relay in each server reaches the service through the proxy: the service itself
-    # listens on the hub's loopback, which a container cannot see.
+    # The relay in each server reaches the service directly, not through the proxy: with
+    # servers on subdomains (production) the proxy routes the service by its own host name,
+    # which a container's request to the hub's name would not carry.
     c.Spawner.environment.update(
-        {"PEERPREP_SERVICE_URL": f"{_proxy_for_servers}/services/peerprep/"}
+        {"PEERPREP_SERVICE_URL": f"{_service_for_servers}/services/peerprep/"}
     )
 
     c.PeerPrepDockerSpawner.pair_mem_limit = _pair_mem_limit

@@ -18,10 +18,15 @@
 #                           that keep tokens), `openssl rand -hex 32`
 #   PEERPREP_PROXY_API_URL  the proxy's REST API when it runs in its own container
 #                           (e.g. http://proxy:8001); the hub then does not start a proxy
-#   PEERPREP_EXTERNAL_URL     the URL students open, e.g. https://peerprep.example.edu
-#   PEERPREP_SUBDOMAIN_HOST optional: serve each user's server on its own subdomain
-#                           (https://peerprep.example.edu with a wildcard DNS entry and TLS
-#                           certificate for *.peerprep.example.edu); isolates servers' origins
+#   PEERPREP_EXTERNAL_URL   the URL students open, e.g. https://peerprep.example.edu;
+#                           required unless PEERPREP_SUBDOMAIN_HOST is set
+#   PEERPREP_SUBDOMAIN_HOST where servers live: each user's server on its own subdomain of it
+#                           (needs a wildcard DNS entry and TLS certificate for
+#                           *.peerprep.example.edu). Default: PEERPREP_EXTERNAL_URL. Servers
+#                           on subdomains are what keeps HTML one student writes into a room
+#                           from running on the hub's origin (docs/explanation/security.md)
+#   PEERPREP_SUBDOMAINS     "off" serves servers on paths of one origin instead: only for
+#                           users who trust each other; the hub logs a warning
 #   PEERPREP_SSL_CERT / PEERPREP_SSL_KEY  optional: let the proxy terminate TLS itself. Usually
 #                           TLS ends at a reverse proxy in front (docs/how-to/deploy-docker.md)
 #   PEERPREP_CONCURRENT_SPAWNS  spawns in flight at once (default 20)
@@ -72,8 +77,20 @@ if os.environ.get("PEERPREP_PRODUCTION", "") == "1":
 
     if os.environ.get("PEERPREP_EXTERNAL_URL"):
         c.JupyterHub.public_url = os.environ["PEERPREP_EXTERNAL_URL"]
-    if os.environ.get("PEERPREP_SUBDOMAIN_HOST"):
-        c.JupyterHub.subdomain_host = os.environ["PEERPREP_SUBDOMAIN_HOST"]
+    # Servers on subdomains by default: one origin per user, none shared with the hub.
+    if os.environ.get("PEERPREP_SUBDOMAINS", "") == "off":
+        import logging
+
+        logging.getLogger("JupyterHub").warning(
+            "PEERPREP_SUBDOMAINS=off: every server shares the hub's origin, so HTML a student "
+            "writes into a room can act as the partner at the hub. Only for trusted users."
+        )
+    else:
+        c.JupyterHub.subdomain_host = os.environ.get("PEERPREP_SUBDOMAIN_HOST") or _require(
+            "PEERPREP_EXTERNAL_URL",
+            "the URL students open; servers are served on its subdomains (wildcard DNS and "
+            "certificate), or set PEERPREP_SUBDOMAIN_HOST",
+        )
 
     # HTTPS: terminate TLS in front of the proxy (Caddy, nginx, a cloud load balancer) and
     # forward to port 8000, or hand the proxy a certificate here.

@@ -30,13 +30,17 @@ from .checkers import CheckerError, builtin_checker
 from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
 from .verdicts import missing_reason, parse_channel, reason_for_status
 
-HARNESS_SOURCE = (Path(__file__).parent / "harness.py").read_text()
+# The sandbox's program: timing.py, then harness.py, executed in one namespace.
+HARNESS_MODULES = [
+    (name, (Path(__file__).parent / f"{name}.py").read_text()) for name in ("timing", "harness")
+]
 
-# Runs in the sandbox as `python3 -I -S -B -c BOOTSTRAP`; the harness and the job come on stdin.
+# Runs in the sandbox as `python3 -I -S -B -c BOOTSTRAP`; the modules and the job come on stdin.
 BOOTSTRAP = (
     "import json,sys\n"
     "p=json.loads(sys.stdin.buffer.read())\n"
-    "exec(compile(p['harness'],'harness','exec'),{'__name__':'__harness__','JOB':p['job']})\n"
+    "g={'__name__':'__harness__','JOB':p['job']}\n"
+    "for n,s in p['modules']:exec(compile(s,n,'exec'),g)\n"
 )
 PYTHON_ARGS = ["-I", "-S", "-B", "-c", BOOTSTRAP]
 
@@ -271,7 +275,7 @@ class Grader(LoggingConfigurable):
     async def _run_job(self, job: dict[str, Any], limits: RunLimits) -> SandboxResult:
         sandbox = self.get_sandbox()
         job["limits"] = self._harness_limits(limits, sandbox)
-        stdin = json.dumps({"harness": HARNESS_SOURCE, "job": job}).encode()
+        stdin = json.dumps({"modules": HARNESS_MODULES, "job": job}).encode()
         async with self.semaphore:
             return await sandbox.run_python(
                 PYTHON_ARGS, stdin=stdin, limits=self._sandbox_limits(limits)

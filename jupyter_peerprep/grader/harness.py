@@ -19,16 +19,20 @@ anyway; a student who kills this process only loses the remaining cases.
 Job modes:
 - ``cases``: call ``entry_point(*args)`` for each case;
 - ``complexity``: run the instructor's ``generate(n, rng)`` here (instructor code, before any
-  student code), then time the student's function on each size in a child;
+  student code), then time the student's function on each size in a child. The times are
+  taken by this process, never reported by the child: it reads the CPU time the kernel
+  charged to the child (``/proc/<child>/schedstat``, nanoseconds) while the child is blocked
+  before and after each call it allows (``time_calls``), and the child may not start threads
+  or processes (RLIMIT_NPROC 1) whose time would not be counted;
 - ``check``: the instructor's custom ``check(args, expected, got)``; run in its own sandbox,
   never together with student code.
 """
 
 # exec is what a harness does; it avoids contextlib and f-strings to stay small and obvious.
+# serve_calls, CallDriver and ProtocolError come from timing.py, run first in this namespace.
 # ruff: noqa: S102, S110, S311, SIM105, UP031
 from __future__ import annotations
 
-import copy
 import ctypes
 import json
 import math
@@ -40,6 +44,10 @@ import signal
 import sys
 import time
 import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # in the sandbox it comes from timing.py, run first in this namespace
+    from .timing import time_size
 
 PR_SET_DUMPABLE = 4
 DISPLAY_BYTES = 8192
@@ -106,6 +114,20 @@ def close_fds_except(keep):
                 pass
 
 
+def wire_child(fds):
+    """In a forked child: its own process group, stdin from /dev/null, ``fds`` as descriptors
+    1, 2, 3, ... (stdout, stderr, then the channels to the harness) and nothing else open."""
+    os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    for target, fd in enumerate(fds, start=1):
+        os.dup2(fd, target)
+    close_fds_except(set(range(len(fds) + 1)))
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
+    sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+
+
 def child_write(fd, record):
     try:
         text = json.dumps(record, allow_nan=True)
@@ -127,6 +149,10 @@ def to_json_value(value, depth=0):
         return value
     if isinstance(value, (list, tuple)):
         return [to_json_value(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        # A set is a list in a canonical order; the `unordered` checker ignores order anyway.
+        items = [to_json_value(v, depth + 1) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -150,7 +176,8 @@ def load_entry(source, entry_point):
 def trimmed_traceback():
     """The traceback without the harness's own frames."""
     etype, value, tb = sys.exc_info()
-    frames = [f for f in traceback.extract_tb(tb) if f.filename not in ("harness", "<string>")]
+    own = ("harness", "timing", "<string>")
+    frames = [f for f in traceback.extract_tb(tb) if f.filename not in own]
     lines = traceback.format_list(frames) + traceback.format_exception_only(etype, value)
     return "Traceback (most recent call last):\n" + "".join(lines)
 
@@ -164,37 +191,15 @@ def case_body(job, payload):
     except BaseException:
         return {"status": "load_error", "error": trimmed_traceback()}
     try:
-        if payload["kind"] == "case":
-            args = payload["args"]
-            start = _perf_counter()
-            got = fn(*args)
-            elapsed = _perf_counter() - start
-            try:
-                value = to_json_value(got)
-            except TypeError as e:
-                return {"status": "ok", "not_json": str(e), "got_repr": repr(got)[:2000]}
-            return {"status": "ok", "got": value, "call_s": elapsed}
-        # complexity: `repeats` rounds; each calls on fresh copies until min_time was spent
-        # and keeps its fastest call (the least disturbed by other processes).
         args = payload["args"]
-        rounds = []
-        for _ in range(int(payload["repeats"])):
-            total = 0.0
-            best = None
-            loops = 0
-            while True:
-                fresh = copy.deepcopy(args)
-                start = _perf_counter()
-                fn(*fresh)
-                elapsed = _perf_counter() - start
-                total += elapsed
-                best = elapsed if best is None else min(best, elapsed)
-                loops += 1
-                enough = total >= payload["min_time"] and loops >= payload.get("min_loops", 1)
-                if enough or loops >= payload["max_loops"]:
-                    break
-            rounds.append(best)
-        return {"status": "ok", "rounds": rounds}
+        start = _perf_counter()
+        got = fn(*args)
+        elapsed = _perf_counter() - start
+        try:
+            value = to_json_value(got)
+        except TypeError as e:
+            return {"status": "ok", "not_json": str(e), "got_repr": repr(got)[:2000]}
+        return {"status": "ok", "got": value, "call_s": elapsed}
     except MemoryError:
         return {"status": "memory"}
     except RecursionError:
@@ -214,16 +219,7 @@ def run_child(job, payload, limits):
     pid = os.fork()
     if pid == 0:
         try:
-            os.setpgid(0, 0)
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.dup2(res_w, 3)
-            close_fds_except({0, 1, 2, 3})
-            sys.stdin = open(0, closefd=False)  # noqa: SIM115
-            sys.stdout = open(1, "w", closefd=False, buffering=1)  # noqa: SIM115
-            sys.stderr = open(2, "w", closefd=False, buffering=1)  # noqa: SIM115
+            wire_child([out_w, err_w, res_w])
             set_child_limits(limits)
             record = case_body(job, payload)
             try:
@@ -399,18 +395,14 @@ def run_complexity(job):
     except BaseException:
         emit({"type": "generator_error", "error": traceback.format_exc()[-4000:]})
         return
+    # What timing a call costs by itself (a call of nothing in a child of our own); it is
+    # taken off every measured call.
+    base = time_size(
+        job, [], limits, trusted=True, settings={"repeats": 1, "min_loops": 20, "max_loops": 20}
+    )
+    overhead_s = min(base["rounds"]) if base["status"] == "ok" and base["rounds"] else 0.0
     for index, (n, args) in enumerate(zip(job["sizes"], inputs, strict=True)):
-        payload = {
-            "kind": "time",
-            "args": args,
-            "repeats": job.get("repeats", 3),
-            "min_time": job.get("min_time", 0.005),
-            "min_loops": job.get("min_loops", 3),
-            "max_loops": job.get("max_loops", 1000),
-        }
-        record = run_child(job, payload, limits)
-        record.pop("stdout", None)
-        record.pop("stderr", None)
+        record = time_size(job, args, limits, overhead_s=overhead_s)
         record["type"] = "point"
         record["index"] = index
         record["n"] = n

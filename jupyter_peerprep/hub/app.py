@@ -49,6 +49,7 @@ from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
 from .matching import Matchmaker
+from .ratelimit import RateLimiter
 from .rooms import RoomManager
 
 
@@ -262,6 +263,36 @@ class PeerPrepService(Application):
             ) from None
         return value
 
+    max_body_bytes = Integer(
+        256 * 1024,
+        help="""Largest request body (bytes) the API reads: runs, matches, profiles. A request
+        that declares a larger Content-Length is answered 413 before its body is read; a
+        chunked body that grows past it has its connection closed. A solution is at most 64 KB,
+        so the default leaves room for JSON escaping.""",
+    ).tag(config=True)
+
+    max_upload_bytes = Integer(
+        8 * 1024 * 1024,
+        help="""Largest request body (bytes) of the question API, where instructors upload
+        whole notebooks; 413 above it, as for max_body_bytes.""",
+    ).tag(config=True)
+
+    max_json_depth = Integer(
+        64,
+        help="""How deeply lists and objects may nest in a JSON request body. Deeper is a 400
+        saying so (never a parser's RecursionError). PeerPrep's own bodies nest a few levels;
+        test arguments in an uploaded question count too.""",
+    ).tag(config=True)
+
+    @validate("max_body_bytes", "max_upload_bytes", "max_json_depth")
+    def _validate_positive_limit(self, proposal: dict[str, Any]) -> int:
+        value: int = proposal["value"]
+        if value < 1:
+            raise TraitError(
+                f"PeerPrepService.{proposal['trait'].name} must be a positive number, got {value}"
+            )
+        return value
+
     # Set in initialize()
     engine: Engine
     session_factory: sessionmaker[Session]
@@ -272,6 +303,7 @@ class PeerPrepService(Application):
     rooms: RoomManager | None = None
     question_bank: QuestionBank | None = None
     grader: Grader
+    rate_limits: RateLimiter
 
     @property
     def classes(self) -> list[type]:  # type: ignore[override]
@@ -279,7 +311,14 @@ class PeerPrepService(Application):
 
     def feature_classes(self) -> list[type]:
         """Configurable classes of feature modules, for --help-all and config checking."""
-        return [Matchmaker, RoomManager, QuestionBank, Grader, *Grader.sandbox_classes()]
+        return [
+            Matchmaker,
+            RoomManager,
+            QuestionBank,
+            RateLimiter,
+            Grader,
+            *Grader.sandbox_classes(),
+        ]
 
     @catch_config_error
     def initialize(self, argv: list[str] | None = None) -> None:
@@ -289,6 +328,7 @@ class PeerPrepService(Application):
         self.check_unknown_config()
         self.init_logging()
         self.grader = Grader(parent=self)
+        self.rate_limits = RateLimiter(parent=self)
         self.init_db()
         self.init_hub_api()
         self.init_tornado()
@@ -372,7 +412,13 @@ class PeerPrepService(Application):
         self.matchmaker.notifier.watchers.append(self.rooms.wake)
         await self.rooms.start()
         settle_heap()
-        self.http_server = HTTPServer(self.tornado_app, xheaders=True)
+        # API handlers stream their bodies and set their own, smaller limit (handlers/base.py);
+        # this bounds everything else.
+        self.http_server = HTTPServer(
+            self.tornado_app,
+            xheaders=True,
+            max_body_size=max(self.max_body_bytes, self.max_upload_bytes),
+        )
         self.http_server.listen(self.port, self.ip)
         self.log.info(
             "PeerPrep service %s listening on http://%s:%s%s",

@@ -230,10 +230,16 @@ class RoomMember(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __table_args__ = (
+        # A retried Run or Submit (same student, room and key) finds the run it already made.
+        UniqueConstraint("room_id", "username", "idempotency_key", name="uq_runs_idempotency"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     username: Mapped[str] = mapped_column(String(255))
+    # Null only for runs made before keys existed (migration 0004).
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), default=new_id)
     kind: Mapped[str] = mapped_column(String(10))  # "run" (public tests) | "submit" (hidden)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(Text)

@@ -28,7 +28,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -144,6 +144,7 @@ class RoomManager(LoggingConfigurable):
         self._task: asyncio.Task[None] | None = None
         self._busy: dict[str, asyncio.Task[Any]] = {}
         self._warming: set[str] = set()
+        self._server_hosts: dict[str, str] = {}
         self.wake = asyncio.Event()
 
     # -- life cycle --------------------------------------------------------------------------
@@ -214,11 +215,31 @@ class RoomManager(LoggingConfigurable):
             f"{self.hub_base_url.rstrip('/')}/user/{room.pair_user}/lab/tree/{self.notebook_name}"
         )
 
+    async def server_host(self, pair_user: str) -> str:
+        """The host name of a server served on its own subdomain ("" when servers are on
+        paths). The proxy routes such a server by its Host header, so a request through the
+        proxy's internal address must name it; the hub's model of the server says which."""
+        if pair_user not in self._server_hosts:
+            try:
+                model = await self.api.request("GET", f"users/{quote(pair_user, safe='')}")
+            except HubAPIError as e:
+                raise RoomError(f"{pair_user}'s server: the hub answered {e}") from None
+            server = ((model or {}).get("servers") or {}).get("") or {}
+            url = str(server.get("url") or "")
+            if not url:
+                return ""  # not started yet: ask again next time
+            self._server_hosts[pair_user] = urlparse(url).netloc
+        return self._server_hosts[pair_user]
+
     async def server_request(self, pair_user: str, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Authorization": f"token {self.api.api_token}"}
+        host = await self.server_host(pair_user)
+        if host:
+            headers["Host"] = host
         request = HTTPRequest(
             f"{self.server_base(pair_user)}/{path.lstrip('/')}",
             method=method,
-            headers={"Authorization": f"token {self.api.api_token}"},
+            headers=headers,
             body=None if body is None else json.dumps(body),
             request_timeout=30,
             follow_redirects=False,

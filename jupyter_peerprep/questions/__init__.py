@@ -1,5 +1,5 @@
 """The question bank: the question notebook format, its loader and validator, the student view,
-otter-grader import, and publishing into the service database.
+otter-grader and nbgrader import, and publishing into the service database.
 
 - ``vocabulary``: difficulties, topics, checkers, cell tags;
 - ``schema``: the ``peerprep`` notebook metadata and test cases;
@@ -8,6 +8,8 @@ otter-grader import, and publishing into the service database.
 - ``student``: the student view and the student notebook (no solution, no hidden case);
 - ``store``: versioned, idempotent publishing, retiring, listing;
 - ``bank``: ``publish_notebook`` and the ``QuestionBank`` loaded on the service's start;
-- ``otter``: convert otter-grader ``assign`` master notebooks;
+- ``otter``, ``nbgrader``: read otter-grader master and nbgrader source notebooks;
+- ``asserts``: their test statements as cases (one converter for both);
+- ``imported``: a read question written as a PeerPrep question notebook;
 - ``cli``: ``jupyter peerprep questions ...``.
 """

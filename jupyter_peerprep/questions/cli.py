@@ -1,4 +1,4 @@
-"""``jupyter peerprep questions validate|publish|list|export|import-otter``.
+"""``jupyter peerprep questions validate|publish|list|export|import-otter|import-nbgrader``.
 
 Exit codes: 0 everything fine; 1 at least one notebook is invalid or failed (the table and the
 problem lines above it say which and why); 2 a usage error (no path, a path that does not
@@ -353,22 +353,38 @@ class ImportOtterApp(QuestionsSubApp):
 
     name = "jupyter-peerprep-questions-import-otter"
     description = (
-        "Convert otter-grader `assign` master notebooks: one PeerPrep question notebook per "
-        "otter question, written to --output; prints what could not be converted."
+        "Convert otter-grader `assign` master notebooks (format v1 or v0): one PeerPrep "
+        "question notebook per otter question, written to --output; prints what could not be "
+        "converted."
     )
+    source_format = "otter"
     output = Unicode(".", help="Folder to write the converted notebooks into.").tag(config=True)
     difficulty = Unicode("medium", help="Difficulty of the converted questions.").tag(config=True)
     topics = List(Unicode(), help="Topics of the converted questions.").tag(config=True)
+    hide_last = Bool(
+        False,
+        help="When a question has no hidden test in the source, make its last public case "
+        "hidden (PeerPrep needs at least one hidden case to publish).",
+    ).tag(config=True)
     aliases = {
         "output": "ImportOtterApp.output",
         "o": "ImportOtterApp.output",
         "difficulty": "ImportOtterApp.difficulty",
         "topics": "ImportOtterApp.topics",
     }
+    flags = {
+        "hide-last": (
+            {"ImportOtterApp": {"hide_last": True}},
+            "Make the last public case hidden where the source has no hidden test.",
+        )
+    }
 
     def start(self) -> None:
-        from .otter import convert_path
+        from . import nbgrader, otter
 
+        convert_path = (
+            otter.convert_path if self.source_format == "otter" else nbgrader.convert_path
+        )
         paths = self.paths()
         out = Path(self.output)
         out.mkdir(parents=True, exist_ok=True)
@@ -376,7 +392,12 @@ class ImportOtterApp(QuestionsSubApp):
         failed = False
         for path in paths:
             try:
-                results = convert_path(path, difficulty=self.difficulty, topics=list(self.topics))
+                results = convert_path(
+                    path,
+                    difficulty=self.difficulty,
+                    topics=list(self.topics),
+                    hide_last=self.hide_last,
+                )
             except QuestionError as e:
                 _problem_lines(e.problems)
                 rows.append([path.name, "-", "FAILED", "-", "-"])
@@ -410,6 +431,29 @@ class ImportOtterApp(QuestionsSubApp):
         self.exit(EXIT_INVALID if failed else EXIT_OK)
 
 
+class ImportNbgraderApp(ImportOtterApp):
+    """Convert nbgrader source notebooks into PeerPrep question notebooks."""
+
+    name = "jupyter-peerprep-questions-import-nbgrader"
+    description = (
+        "Convert nbgrader source notebooks: one PeerPrep question notebook per autograded "
+        "answer cell, written to --output; prints what could not be converted."
+    )
+    source_format = "nbgrader"
+    aliases = {
+        "output": "ImportNbgraderApp.output",
+        "o": "ImportNbgraderApp.output",
+        "difficulty": "ImportNbgraderApp.difficulty",
+        "topics": "ImportNbgraderApp.topics",
+    }
+    flags = {
+        "hide-last": (
+            {"ImportNbgraderApp": {"hide_last": True}},
+            "Make the last public case hidden where the source has no hidden test.",
+        )
+    }
+
+
 class QuestionsApp(Application):
     """``jupyter peerprep questions``: the question bank from the command line."""
 
@@ -421,6 +465,7 @@ class QuestionsApp(Application):
         "list": (ListApp, ListApp.description),
         "export": (ExportApp, ExportApp.description),
         "import-otter": (ImportOtterApp, ImportOtterApp.description),
+        "import-nbgrader": (ImportNbgraderApp, ImportNbgraderApp.description),
     }
 
     def start(self) -> None:

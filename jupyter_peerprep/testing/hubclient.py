@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import requests
+from jupyterhub.utils import subdomain_hook_idna
 
 
 class HubClientError(AssertionError):
@@ -26,6 +27,8 @@ class HubUser:
     password: str = "correct-horse-battery-9"  # noqa: S105 (a test account)
     session: requests.Session = field(default_factory=requests.Session)
     _token: str | None = None
+    # The hub serves each server on its own subdomain of hub_url's host (subdomain_host).
+    subdomains: bool = False
 
     # -- hub pages -----------------------------------------------------------------------
 
@@ -62,7 +65,21 @@ class HubUser:
         )
         if response.status_code != 302:
             raise HubClientError(f"log-in of {self.name} failed: {response.status_code}")
+        if self.subdomains:
+            self._share_parent_domain_cookies()
         return response
+
+    def _share_parent_domain_cookies(self) -> None:
+        """With servers on subdomains the hub sets its session cookie for ``.<host>``; a
+        browser sends it to ``<host>`` too, Python's cookie jar does not (for a host without
+        a dot, such as localhost). Copy it to the hub's own host, as a browser would send it."""
+        host = urlparse(self.hub_url).hostname or ""
+        # http.cookiejar files a dotless host's own cookies under "<host>.local".
+        own = host if "." in host else f"{host}.local"
+        cookies: list[Any] = list(iter(self.session.cookies))
+        for cookie in cookies:
+            if cookie.domain == f".{host}":
+                self.session.cookies.set(cookie.name, cookie.value, domain=own, path=cookie.path)
 
     # -- hub API with the login cookie -----------------------------------------------------
 
@@ -105,13 +122,22 @@ class HubUser:
 
     # -- the user's own server ---------------------------------------------------------------
 
+    def server_base(self, owner: str) -> str:
+        """The URL of ``owner``'s server: a path of the hub, or its own subdomain."""
+        origin = self.hub_url
+        if self.subdomains:
+            hub = urlparse(self.hub_url)
+            host = subdomain_hook_idna(owner, hub.hostname, "user")
+            origin = f"{hub.scheme}://{host}" + (f":{hub.port}" if hub.port else "")
+        return f"{origin}/user/{quote(owner)}"
+
     @property
     def server_url(self) -> str:
-        return f"{self.hub_url}/user/{quote(self.name)}"
+        return self.server_base(self.name)
 
     def server(self, method: str, path: str, *, owner: str | None = None, **kwargs: Any) -> Any:
         """Request ``path`` on a single-user server (own by default) with this user's token."""
-        base = f"{self.hub_url}/user/{quote(owner)}" if owner else self.server_url
+        base = self.server_base(owner) if owner else self.server_url
         headers = kwargs.pop("headers", {})
         headers["Authorization"] = f"token {self.token()}"
         kwargs.setdefault("allow_redirects", False)

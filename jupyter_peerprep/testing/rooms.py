@@ -15,8 +15,10 @@ from typing import Any
 from .hubclient import HubClientError, HubUser
 
 
-def new_student(hub_url: str, prefix: str, *, spawn_timeout: float = 90.0) -> HubUser:
-    user = HubUser(hub_url, f"{prefix}{uuid.uuid4().hex[:6]}")
+def new_student(
+    hub_url: str, prefix: str, *, spawn_timeout: float = 90.0, subdomains: bool = False
+) -> HubUser:
+    user = HubUser(hub_url, f"{prefix}{uuid.uuid4().hex[:6]}", subdomains=subdomains)
     user.signup()
     user.login()
     user.start_server(timeout=spawn_timeout)

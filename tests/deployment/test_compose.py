@@ -68,7 +68,7 @@ def test_state_lives_in_named_volumes(compose):
 
 def test_compose_refuses_to_start_without_secrets(compose):
     env = compose["services"]["hub"]["environment"]
-    for secret in ("JPY_COOKIE_SECRET", "CONFIGPROXY_AUTH_TOKEN"):
+    for secret in ("JPY_COOKIE_SECRET", "CONFIGPROXY_AUTH_TOKEN", "PEERPREP_EXTERNAL_URL"):
         with pytest.raises(KeyError, match=secret):
             interpolate(env[secret], {})
     with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
@@ -76,7 +76,11 @@ def test_compose_refuses_to_start_without_secrets(compose):
 
 
 def test_hub_environment_resolves_to_this_layout(compose, tmp_path):
-    variables = {**SECRETS, "CONFIGPROXY_AUTH_TOKEN": "cd" * 32}
+    variables = {
+        **SECRETS,
+        "CONFIGPROXY_AUTH_TOKEN": "cd" * 32,
+        "PEERPREP_EXTERNAL_URL": "https://peerprep.example.edu",
+    }
     hub_env = {
         name: interpolate(str(value), variables)
         for name, value in compose["services"]["hub"]["environment"].items()
@@ -89,7 +93,11 @@ def test_hub_environment_resolves_to_this_layout(compose, tmp_path):
     spawner = out["spawner"]
     assert spawner["network_name"] == compose["networks"]["rooms"]["name"]
     assert spawner["image"] == interpolate(compose["services"]["singleuser"]["image"], {})
-    assert spawner["environment"]["PEERPREP_SERVICE_URL"] == "http://hub:8000/services/peerprep/"
+    # Servers reach the service directly (the proxy routes it by its own host name).
+    assert spawner["environment"]["PEERPREP_SERVICE_URL"] == "http://hub:10101/services/peerprep/"
+    # Every server on its own subdomain, and a proxy that routes by host name.
+    assert out["subdomain_host"] == "https://peerprep.example.edu"
+    assert "--host-routing" in compose["services"]["proxy"]["command"]
     assert out["hub_connect_ip"] == "hub"
     assert out["db_url"] == "postgresql+psycopg://peerprep:pg-secret@db:5432/jupyterhub"
     # The hub does not start a proxy: the proxy container does, on the shared loopback.

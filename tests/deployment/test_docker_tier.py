@@ -124,6 +124,7 @@ def test_hub_image_loads_the_docker_and_production_config(docker_client, app_ima
             "PEERPREP_PRODUCTION": "1",
             "PEERPREP_HUB_DB_URL": "postgresql+psycopg://hub:pw@db/jupyterhub",
             "PEERPREP_DB_URL": "postgresql+psycopg://peerprep:pw@db/peerprep",
+            "PEERPREP_EXTERNAL_URL": "https://peerprep.example.edu",
         },
         network_mode="none",
         detach=True,

@@ -33,6 +33,7 @@ PRODUCTION_ENV = {
     "PEERPREP_PRODUCTION": "1",
     "PEERPREP_HUB_DB_URL": POSTGRES_HUB,
     "PEERPREP_DB_URL": POSTGRES_SERVICE,
+    "PEERPREP_EXTERNAL_URL": "https://peerprep.example.edu",
 }
 
 TIERS = {
@@ -95,8 +96,9 @@ def test_docker_tier_runs_servers_in_limited_containers(tmp_path):
     assert spawner["remove"] is True
     assert spawner["extra_host_config"]["cap_drop"] == ["ALL"]
     assert spawner["volumes"] == {"peerprep-home-{username}": "/home/jovyan"}
-    # Servers reach the service through the proxy, by the hub's name (not 127.0.0.1).
-    assert spawner["environment"]["PEERPREP_SERVICE_URL"] == "http://hub:8000/services/peerprep/"
+    # Servers reach the service directly, by the hub's name (not 127.0.0.1, not the proxy,
+    # which routes the service by its own host name once servers are on subdomains).
+    assert spawner["environment"]["PEERPREP_SERVICE_URL"] == "http://hub:10101/services/peerprep/"
 
     # Students' servers: collaboration off. Pair rooms: on, with a short auth cache.
     assert "--YDocExtension.disable_rtc=True" in spawner["args"]
@@ -148,6 +150,10 @@ REFUSALS = {
         {**PRODUCTION_ENV, "PEERPREP_PROXY_API_URL": "http://proxy:8001"},
         "needs CONFIGPROXY_AUTH_TOKEN",
     ),
+    "no-url-for-subdomains": (
+        {k: v for k, v in PRODUCTION_ENV.items() if k != "PEERPREP_EXTERNAL_URL"},
+        "needs PEERPREP_EXTERNAL_URL",
+    ),
 }
 
 
@@ -156,3 +162,22 @@ def test_production_refuses_to_start_without_what_it_needs(tmp_path):
     results = run_cases([{"config": config, "env": env} for env, _ in REFUSALS.values()], tmp_path)
     for (case, (_, message)), result in zip(REFUSALS.items(), results, strict=True):
         assert message in result.get("error", ""), f"{case}: {result.get('error')}"
+
+
+def test_production_serves_servers_on_subdomains_unless_turned_off(tmp_path):
+    config = HUB_CONFIG / "jupyterhub_config.py"
+    cases = [
+        PRODUCTION_ENV,
+        {**PRODUCTION_ENV, "PEERPREP_SUBDOMAIN_HOST": "https://rooms.example.edu"},
+        {**PRODUCTION_ENV, "PEERPREP_SUBDOMAINS": "off"},
+        {},  # the embedded default: paths, for one machine
+        {"PEERPREP_SUBDOMAIN_HOST": "http://localhost:8000"},
+    ]
+    results = run_cases([{"config": config, "env": env} for env in cases], tmp_path)
+    assert [r.get("subdomain_host") for r in results] == [
+        "https://peerprep.example.edu",
+        "https://rooms.example.edu",
+        "",
+        "",
+        "http://localhost:8000",
+    ]

@@ -215,3 +215,13 @@ def test_profiles_follow_the_user_name(values):
     assert pair[0]["kubespawner_override"]["mem_limit"] == "1G"
     url = config.KubeSpawner.environment["PEERPREP_SERVICE_URL"]
     assert url == "http://peerprep:10101/services/peerprep/"
+
+
+def test_servers_are_served_on_subdomains_with_a_wildcard_certificate(values):
+    subdomain_host = values["hub"]["config"]["JupyterHub"]["subdomain_host"]
+    assert subdomain_host.startswith("https://")
+    host = subdomain_host.removeprefix("https://")
+    https = values["proxy"]["https"]
+    assert f"*.{host}" in https["hosts"] and host in https["hosts"]
+    # Let's Encrypt's HTTP challenge cannot issue the wildcard; a TLS Secret provides it.
+    assert https["type"] == "secret" and https["secret"]["name"]

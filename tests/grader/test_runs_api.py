@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
 from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Question, QuestionVersion, Room, RoomMember, Run, utcnow
+from jupyter_peerprep.hub.models import Room, Run, utcnow
+from jupyter_peerprep.testing import seed
 
 SOLUTION = """
 def two_sum(nums, target):
@@ -50,34 +51,7 @@ SPEC = {
 
 
 def make_room(service, *, state="active", members=("alice", "bob")) -> str:
-    with db.transaction(service.session_factory) as s:
-        if s.get(Question, "two-sum") is None:
-            s.add(Question(id="two-sum", current_version=1))
-            s.flush()
-            s.add(
-                QuestionVersion(
-                    question_id="two-sum",
-                    version=1,
-                    title="Two Sum",
-                    difficulty="easy",
-                    topics=["arrays"],
-                    spec=SPEC,
-                    notebook={},
-                    checksum="x" * 64,
-                )
-            )
-        room = Room(
-            pair_user=f"pair-{datetime.now(timezone.utc).timestamp()}",
-            question_id="two-sum",
-            question_version=1,
-            difficulty="easy",
-            state=state,
-        )
-        s.add(room)
-        s.flush()
-        for name in members:
-            s.add(RoomMember(room_id=room.id, username=name, active=state == "active"))
-        return room.id
+    return seed.add_room(service, SPEC, state=state, members=members)
 
 
 async def post_run(client, room_id, kind, source=SOLUTION, user="alice"):

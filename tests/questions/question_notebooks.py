@@ -8,6 +8,9 @@ at a time (a tag, a field, the solution) and check the message names file, cell 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 PROMPT = """Given a list of integers `nums` and an integer `target`, return the indices `[i, j]`
@@ -115,3 +118,14 @@ def build_notebook(
         },
         "cells": cells,
     }
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``jupyter peerprep questions ARGS`` in a subprocess, as an instructor runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_peerprep.cli", "questions", *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=cwd,
+    )

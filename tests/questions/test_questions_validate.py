@@ -6,12 +6,10 @@ Each broken notebook must give a precise message (file, cell, field) and a non-z
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from question_notebooks import SOLUTION, build_notebook
+from question_notebooks import SOLUTION, build_notebook, run_cli
 
 from jupyter_peerprep.grader import Grader
 from jupyter_peerprep.questions.bank import QuestionBank
@@ -95,16 +93,6 @@ async def test_custom_checker_accepts_any_valid_answer(grader):
     result = await validate(nb, grader)
     assert result.ok, [str(p) for p in result.problems]
     assert result.spec["checker_source"] == checker
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_peerprep.cli", "questions", *args],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=cwd,
-    )
 
 
 def test_cli_validate_exit_codes_and_table(tmp_path, write_notebook):

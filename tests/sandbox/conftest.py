@@ -1,8 +1,6 @@
 """Fixtures of the sandbox suites: a real container engine, a grader per backend, leak checks.
 
-``container_engine`` (session) is ``docker_host`` (``tests/conftest.py``: runs
-``docker/engine-up.sh``, podman behind the Docker API) plus ``docker/build-images.sh grader``;
-both are idempotent and take well under a second once done.
+``container_engine`` (session, ``tests/conftest.py``) is a running engine with the grader image.
 Every test parametrised over ``backend`` runs on bwrap and, marked ``container``, on docker.
 After each test no host process may carry the test's mark and no grader container may remain.
 """
@@ -10,7 +8,6 @@ After each test no host process may carry the test's mark and no grader containe
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,26 +19,12 @@ from traitlets.config import Config
 from jupyter_peerprep.grader import Grader
 from jupyter_peerprep.sandbox.docker import RUN_LABEL
 
-ROOT = Path(__file__).resolve().parents[2]
 MARK_VAR = "PEERPREP_TEST_MARK"
 
 BACKENDS = [
     pytest.param("bwrap", id="bwrap"),
     pytest.param("docker", id="docker", marks=[pytest.mark.container, pytest.mark.timeout(900)]),
 ]
-
-
-@pytest.fixture(scope="session")
-def container_engine(docker_host: str) -> str:
-    """DOCKER_HOST of a running engine with the grader image built (set up if needed)."""
-    build = subprocess.run(
-        ["bash", str(ROOT / "docker" / "build-images.sh"), "grader"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert build.returncode == 0, f"docker/build-images.sh grader failed:\n{build.stderr}"
-    return docker_host
 
 
 @pytest.fixture(params=BACKENDS)

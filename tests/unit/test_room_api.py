@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-import uuid
 from typing import Any
 
 from sqlalchemy import event
 
 from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Question, QuestionVersion, Room, RoomMember
+from jupyter_peerprep.hub.models import Room, RoomMember
+from jupyter_peerprep.testing import seed
 
 SPEC: dict[str, Any] = {
     "id": "two-sum",
@@ -31,34 +31,7 @@ SPEC: dict[str, Any] = {
 
 def add_room(service: Any, *, spec: dict[str, Any] = SPEC, state: str = "active") -> str:
     """A question version and a room of alice and bob on it, written as the service does."""
-    with db.transaction(service.session_factory) as s:
-        if s.get(Question, spec["id"]) is None:
-            s.add(Question(id=spec["id"], current_version=1))
-            s.flush()
-            s.add(
-                QuestionVersion(
-                    question_id=spec["id"],
-                    version=1,
-                    title=spec["title"],
-                    difficulty=spec["difficulty"],
-                    topics=spec["topics"],
-                    spec=spec,
-                    notebook={},
-                    checksum="c" * 64,
-                )
-            )
-        room = Room(
-            pair_user=f"pair-{uuid.uuid4().hex[:12]}",
-            question_id=spec["id"],
-            question_version=1,
-            difficulty=spec["difficulty"],
-            state=state,
-        )
-        s.add(room)
-        s.flush()
-        for name in ("alice", "bob"):
-            s.add(RoomMember(room_id=room.id, username=name, active=state == "active"))
-        return room.id
+    return seed.add_room(service, spec, state=state)
 
 
 class SpecReads:

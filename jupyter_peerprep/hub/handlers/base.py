@@ -3,6 +3,11 @@
 Every error leaves as ``{"status": <code>, "message": <what went wrong and what to do>}``;
 unexpected exceptions are logged with their traceback and answered with a generic 500, never
 the traceback itself.
+
+Request bodies are streamed (``stream_request_body``) so that their size is checked before
+they are read: a declared ``Content-Length`` over the handler's limit is answered 413 from the
+request head alone, and a chunked body is cut off at the limit by the connection. JSON deeper
+than ``PeerPrepService.max_json_depth`` is a 400, never a RecursionError.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
 from ..auth import Identity, IdentityError, check_token_owner
+from ..ratelimit import TooManyRequests
 
 if TYPE_CHECKING:
     from ..app import PeerPrepService
@@ -61,12 +67,58 @@ class OAuthCallbackHandler(ServiceHubAuth, HubOAuthCallbackHandler):
     """Completes the Hub OAuth log-in for browsers visiting service pages."""
 
 
+def json_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (iterative: no recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item if isinstance(child, dict | list))
+    return deepest
+
+
+@web.stream_request_body
 class APIHandler(ServiceHubAuth, web.RequestHandler):
     """JSON API handler of the PeerPrep service."""
 
     identity: Identity
+    # Which PeerPrepService trait bounds this handler's request bodies.
+    body_limit_trait = "max_body_bytes"
+    _body: bytearray
+
+    def body_limit(self) -> int:
+        limit: int = getattr(self.service, self.body_limit_trait)
+        return limit
+
+    def refuse_large_body(self) -> None:
+        """413 from the request head when the declared body is over the limit; otherwise cap
+        what the connection will read (a chunked body past it closes the connection)."""
+        self._body = bytearray()
+        limit = self.body_limit()
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            raise web.HTTPError(
+                413,
+                f"The request body is {int(declared) // 1024} KB; this API takes at most "
+                f"{limit // 1024} KB. Send a smaller body.",
+            )
+        if self.request.connection is not None:
+            self.request.connection.set_max_body_size(limit)  # type: ignore[attr-defined]
+
+    def data_received(self, chunk: bytes) -> None:
+        self._body += chunk
+
+    @property
+    def request_body(self) -> bytes:
+        """The whole request body (streamed in, at most the handler's limit)."""
+        return bytes(getattr(self, "_body", b""))
 
     async def prepare(self) -> None:
+        self.refuse_large_body()
         # Resolve the hub user without blocking the event loop (HubAuthenticated's
         # get_current_user is synchronous); get_current_user then returns this cached answer.
         model = await self.hub_auth.get_user(self, sync=False)
@@ -90,12 +142,32 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
 
     def get_json_body(self) -> Any:
         """The request body as JSON, or a 400 that says what is wrong with it."""
-        if not self.request.body:
+        body = self.request_body
+        if not body:
             raise web.HTTPError(400, "Request body is empty; send a JSON object.")
+        return self.parse_json(body)
+
+    def parse_json(self, text: bytes | str) -> Any:
+        """``text`` as JSON no deeper than the service allows, or a 400 saying why not."""
+        limit = self.service.max_json_depth
         try:
-            return json.loads(self.request.body)
+            value = json.loads(text)
+        except RecursionError:
+            value = None
+            depth = None
         except (ValueError, UnicodeDecodeError) as e:
             raise web.HTTPError(400, f"Request body is not valid JSON: {e}") from None
+        else:
+            depth = json_depth(value)
+        if depth is None or depth > limit:
+            raise self.too_deep()
+        return value
+
+    def too_deep(self) -> web.HTTPError:
+        limit = self.service.max_json_depth
+        return web.HTTPError(
+            400, f"Request body is JSON nested more than {limit} levels deep; send a flatter one."
+        )
 
     def get_json_object(self) -> dict[str, Any]:
         body = self.get_json_body()
@@ -154,5 +226,7 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
             message = self._reason
             if status_code >= 500:
                 message = "The PeerPrep service hit an internal error; it has been logged."
+        if isinstance(exc, TooManyRequests):
+            self.set_header("Retry-After", str(exc.retry_after))
         self.set_header("Content-Type", "application/json; charset=UTF-8")
         self.finish(json.dumps({"status": status_code, "message": message}))

@@ -4,7 +4,8 @@
 key; 409 with the open ticket or naming the active room), ``GET``/``DELETE /api/match/{id}``
 read and cancel it, ``GET /api/match/{id}/events`` streams every state change as server-sent
 events (``event: <state>`` + ``data: <ticket json>``) and keeps the ticket's lease alive while
-it is open. Only the ticket's owner sees it; anyone else gets 404.
+it is open. Only the ticket's owner sees it; anyone else gets 404. Opening streams is rate
+limited per student (``RateLimiter.event_streams_per_minute``; 429 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class TicketEventsHandler(MatchAPIHandler):
     async def get(self, ticket_id: str) -> None:
         matchmaker = self.matchmaker
         name = self.identity.name
+        self.service.rate_limits.take("event_streams", name)
         try:
             ticket = matchmaker.get(name, ticket_id, renew=True)
         except MatchError as e:

@@ -45,6 +45,9 @@ def _flag(value: str | None) -> bool:
 
 
 class QuestionsAPIHandler(APIHandler):
+    # Instructors upload whole notebooks here.
+    body_limit_trait = "max_upload_bytes"
+
     @property
     def bank(self) -> QuestionBank:
         bank: QuestionBank | None = getattr(self.service, "question_bank", None)
@@ -86,10 +89,16 @@ class QuestionsAPIHandler(APIHandler):
 
     def uploaded_notebook(self) -> tuple[dict[str, Any], str]:
         """The notebook in the request body, and the file name to report problems against."""
-        body = self.request.body
+        body = self.request_body
         if not body:
             raise web.HTTPError(400, "Request body is empty; send the .ipynb JSON.")
         filename = self.get_query_argument("filename", "uploaded.ipynb")
+        try:
+            return self._parse_upload(body, filename)
+        except RecursionError:
+            raise self.too_deep() from None
+
+    def _parse_upload(self, body: bytes, filename: str) -> tuple[dict[str, Any], str]:
         try:
             data = parse_notebook_text(body, filename)
         except QuestionError as e:

@@ -67,6 +67,7 @@ class HeartbeatHandler(RoomHandlerBase):
 
     @authenticated
     async def post(self, room_id: str) -> None:
+        self.service.rate_limits.take("heartbeats", self.identity.name)
         if not self.rooms.heartbeat(room_id, self.identity.name):
             raise web.HTTPError(404, f"No room {room_id!r} of yours.")
         with self.db() as s:

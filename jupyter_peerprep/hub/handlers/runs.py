@@ -7,11 +7,16 @@
   stored (``Run``) with exactly what the students may see, and answered with 201.
 - ``GET``: the room's runs, newest first, for both partners (``?limit=``, default 50).
 
+A POST may carry ``"idempotency_key"`` (1 to 100 characters, like a match request): a retry
+with the same key by the same student in the same room gets the run already made (200), never
+a second grading; the same key with a different kind or source is a 409. Runs are rate limited
+per student (``RateLimiter.runs_per_minute``; 429 with ``Retry-After``).
+
 Only active members of an active room may do either. One run at a time per room: a second
-request while one is grading gets 429 with a message to wait. The room's "being graded" mark is
-``Room.grading_since`` in the database, claimed with a conditional UPDATE, so it holds across
-service replicas; a mark left by a replica that died mid-run lapses after the grader's longest
-run plus ``Grader.busy_room_margin_s``.
+request while one is grading gets 429 with ``Retry-After`` and a message to wait. The room's
+"being graded" mark is ``Room.grading_since`` in the database, claimed with a conditional
+UPDATE, so it holds across service replicas; a mark left by a replica that died mid-run lapses
+after the grader's longest run plus ``Grader.busy_room_margin_s``.
 """
 
 from __future__ import annotations
@@ -21,16 +26,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from tornado import web
 
 from ...grader import ComplexityReport, Grader, GradeReport, GraderInputError
 from .. import db, metrics
-from ..models import Room, RoomMember, RoomState, Run, utcnow
+from ..models import Room, RoomMember, RoomState, Run, new_id, utcnow
+from ..ratelimit import TooManyRequests
 from .base import APIHandler, authenticated
 
 MAX_SOURCE_BYTES = 64 * 1024
 KINDS = ("run", "submit")
+# Seconds a request that found its room busy is told to wait before retrying.
+BUSY_RETRY_AFTER_S = 2
 
 
 def run_to_json(run: Run) -> dict[str, Any]:
@@ -153,11 +161,32 @@ class RunsHandler(APIHandler):
             ).all()
             self.write_json({"runs": [run_to_json(r) for r in runs]})
 
+    def _earlier_run(self, room_id: str, key: str, kind: str, source: str) -> dict[str, Any] | None:
+        """The run this student already made in this room with ``key``, if any."""
+        with self.db() as session:
+            run = session.scalar(
+                select(Run).where(
+                    Run.room_id == room_id,
+                    Run.username == self.identity.name,
+                    Run.idempotency_key == key,
+                )
+            )
+            if run is None:
+                return None
+            if run.kind != kind or run.source != source:
+                raise web.HTTPError(
+                    409,
+                    f"idempotency_key {key!r} was used for a different run in this room; use "
+                    f"a new key for a new run, the same one only to retry the same request.",
+                )
+            return run_to_json(run)
+
     @authenticated
     async def post(self, room_id: str) -> None:
         body = self.get_json_object()
         kind = body.get("kind")
         source = body.get("source")
+        key = body.get("idempotency_key", new_id())
         if kind not in KINDS:
             raise web.HTTPError(400, f'"kind" must be "run" or "submit", got {kind!r}.')
         if not isinstance(source, str):
@@ -166,44 +195,41 @@ class RunsHandler(APIHandler):
             raise web.HTTPError(
                 400, f"The solution is larger than {MAX_SOURCE_BYTES // 1024} KB; shorten it."
             )
+        if not isinstance(key, str) or not 0 < len(key) <= 100:
+            raise web.HTTPError(
+                400,
+                "idempotency_key must be a string of 1 to 100 characters, reused only when "
+                "retrying the same request.",
+            )
         room = self._room_for_member(room_id, must_be_active=True)
+        earlier = self._earlier_run(room_id, key, kind, source)
+        if earlier is not None:
+            self.write_json(earlier, status=200)
+            return
+        self.service.rate_limits.take("runs", self.identity.name)
         spec = self._spec(room)
         claim = self._claim_room(room_id)
         if claim is None:
-            raise web.HTTPError(
-                429, "A run is already being graded in this room; wait for its result."
+            raise TooManyRequests(
+                BUSY_RETRY_AFTER_S,
+                "A run is already being graded in this room; wait for its result.",
             )
         try:
-            report, complexity = await self._grade(kind, source, spec)
-        except GraderInputError as e:
-            self.service.log.error(
-                "Room %s: question %s cannot be graded: %s", room_id, room.question_id, e
-            )
-            raise web.HTTPError(
-                409, f"This question cannot be graded ({e}); tell your instructor."
-            ) from None
+            # A copy of this request may have finished while we waited for the room.
+            earlier = self._earlier_run(room_id, key, kind, source)
+            if earlier is not None:
+                self.write_json(earlier, status=200)
+                return
+            data, report, created = await self._grade_and_store(room, kind, source, spec, key)
         finally:
+            # After the run is stored: a retry that claims the room next finds it.
             self._release_room(room_id, claim)
-        reveal = kind == "run"
-        stored = report.to_json(reveal=reveal)
-        stored["complexity"] = complexity.to_json() if complexity else None
-        with db.transaction(self.db) as session:
-            run = Run(
-                room_id=room_id,
-                username=self.identity.name,
-                kind=kind,
-                source=source,
-                passed=report.passed,
-                total=report.total,
-                verdict=report.verdict,
-                report=stored,
-            )
-            session.add(run)
-            session.flush()
-            data = run_to_json(run)
+        if not created:
+            self.write_json(data, status=200)
+            return
         self.service.log.info(
             "Run %s in room %s by %s: %s %s %d/%d",
-            run.id,
+            data["id"],
             room_id,
             self.identity.name,
             kind,
@@ -213,6 +239,46 @@ class RunsHandler(APIHandler):
         )
         metrics.count_run(kind=kind, verdict=report.verdict)
         self.write_json(data, status=201)
+
+    async def _grade_and_store(
+        self, room: Room, kind: str, source: str, spec: dict[str, Any], key: str
+    ) -> tuple[dict[str, Any], GradeReport, bool]:
+        """Grade, then store the run; (its json, the report, whether this request stored it)."""
+        try:
+            report, complexity = await self._grade(kind, source, spec)
+        except GraderInputError as e:
+            self.service.log.error(
+                "Room %s: question %s cannot be graded: %s", room.id, room.question_id, e
+            )
+            raise web.HTTPError(
+                409, f"This question cannot be graded ({e}); tell your instructor."
+            ) from None
+        reveal = kind == "run"
+        stored = report.to_json(reveal=reveal)
+        stored["complexity"] = complexity.to_json() if complexity else None
+        try:
+            with db.transaction(self.db) as session:
+                run = Run(
+                    room_id=room.id,
+                    username=self.identity.name,
+                    idempotency_key=key,
+                    kind=kind,
+                    source=source,
+                    passed=report.passed,
+                    total=report.total,
+                    verdict=report.verdict,
+                    report=stored,
+                )
+                session.add(run)
+                session.flush()
+                data = run_to_json(run)
+        except IntegrityError:
+            # Stored meanwhile by a copy of this request whose room mark had lapsed.
+            earlier = self._earlier_run(room.id, key, kind, source)
+            if earlier is None:
+                raise
+            return earlier, report, False
+        return data, report, True
 
     async def _grade(
         self, kind: str, source: str, spec: dict[str, Any]

@@ -1,0 +1,176 @@
+"""Script a student puts into a room cannot act as the partner at the hub or the service.
+
+A real hub serving each server on its own subdomain of localhost (``subdomain_host``; Chromium
+resolves ``*.localhost`` to the loopback), two students matched into a room. The attacker puts
+a page into the room; the victim, logged in to the hub in Chromium, opens the room. Script
+running there with the room's origin (a trusted HTML output, a page the room serves) must not
+read the hub's cookies nor call the hub API or the PeerPrep service as the victim.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_peerprep.testing.hubclient import HubUser
+from jupyter_peerprep.testing.rooms import match_pair, new_student, wait_for_questions
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+
+# What the attacker's script does in the victim's browser; every answer it can read comes back.
+ATTACK = """async ({hub, service, victim, relay}) => {
+  const out = {origin: location.origin};
+  try { out.cookie = document.cookie; } catch (e) { out.cookie = "(no access: " + e + ")"; }
+  async function tryFetch(url, init) {
+    try {
+      const r = await fetch(url, {credentials: "include", redirect: "manual", ...init});
+      return {status: r.status, body: await r.text()};
+    } catch (e) {
+      return {blocked: String(e)};
+    }
+  }
+  // The hub's page carries the victim's XSRF token, which the hub API wants with a cookie.
+  const home = await tryFetch(hub + "/hub/home");
+  const found = /xsrf_token: "([^"]+)"/.exec(home.body || "");
+  const xsrf = found ? found[1] : "";
+  out.hubHome = home;
+  out.hubUser = await tryFetch(hub + "/hub/api/user", {headers: {"X-XSRFToken": xsrf}});
+  out.hubUserHere = await tryFetch("/hub/api/user", {headers: {"X-XSRFToken": xsrf}});
+  out.hubToken = await tryFetch(hub + "/hub/api/users/" + victim + "/tokens", {method: "POST",
+    headers: {"Content-Type": "application/json", "X-XSRFToken": xsrf}, body: "{}"});
+  out.serviceMe = await tryFetch(service + "/services/peerprep/api/me");
+  out.serviceMeHere = await tryFetch("/services/peerprep/api/me");
+  // Not a cross-origin call: the room's own relay, with the victim's session on the room.
+  out.relayMe = await tryFetch(relay);
+  const roomXsrf = /(?:^|; )_xsrf=([^;]+)/.exec(out.cookie || "");
+  out.relayMeWithXsrf = await tryFetch(relay,
+    {headers: {"X-XSRFToken": roomXsrf ? decodeURIComponent(roomXsrf[1]) : ""}});
+  for (const v of Object.values(out)) { if (v && v.body) v.body = v.body.slice(0, 300); }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def localhost_subdomains() -> Iterator[None]:
+    """This test process resolves ``*.localhost`` to the loopback, as browsers do."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
+        yield
+
+
+@pytest.fixture(scope="module")
+def subdomain_hub(make_hub: Any, tmp_path_factory: Any, localhost_subdomains: None) -> Any:
+    bank = tmp_path_factory.mktemp("bank")
+    shutil.copy(REPO / "question_bank" / "best-single-trade.ipynb", bank)
+    config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
+    config.write_text(
+        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
+        "c.RoomManager.warm_pool_size = 0\n"
+        "c.RoomManager.idle_timeout = 0\n"
+    )
+    return make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)}, subdomains=True)
+
+
+@pytest.fixture(scope="module")
+def room(subdomain_hub: Any) -> tuple[HubUser, HubUser, dict[str, Any]]:
+    attacker = new_student(subdomain_hub.url, "mallory", subdomains=True)
+    victim = new_student(subdomain_hub.url, "victim", subdomains=True)
+    wait_for_questions(attacker)
+    return attacker, victim, match_pair(attacker, victim)
+
+
+def log_in(page: Any, hub_url: str, user: HubUser) -> None:
+    page.goto(f"{hub_url}/hub/login")
+    page.fill("#username_input", user.name)
+    page.fill("#password_input", user.password)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user.name}/**", timeout=90_000)
+
+
+@pytest.fixture(scope="module")
+def attack(room: Any, subdomain_hub: Any, browser: Any, tmp_path_factory: Any) -> dict[str, Any]:
+    """The attacker's script, run in the victim's browser: in the room's JupyterLab page
+    (as a trusted HTML output or anything else that runs there would) and in a page the
+    attacker wrote into the room. Returns what it could read, per place."""
+    attacker, victim, info = room
+    pair = info["pair_user"]
+    hub = subdomain_hub.url
+    page_html = "<!doctype html><title>notes</title><p>nothing to see</p>"
+    put = attacker.server(
+        "PUT",
+        "api/contents/notes.html",
+        owner=pair,
+        json={"type": "file", "format": "text", "content": page_html},
+    )
+    assert put.status_code in (200, 201), put.text
+    artifacts = REPO / "test-artifacts" / "test_subdomains"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        log_in(page, hub, victim)
+        # The victim holds a hub session: there is something to steal.
+        hub_cookies = {c["name"] for c in context.cookies(f"{hub}/hub/")}
+        assert "jupyterhub-hub-login" in hub_cookies, hub_cookies
+        room_base = victim.server_base(pair)
+        assert room_base.startswith(f"http://{pair}.localhost:")
+        args = {
+            "hub": hub,
+            "service": hub.replace("//localhost", "//peerprep--service.localhost"),
+            "victim": victim.name,
+            "relay": f"/user/{pair}/peerprep/api/me",
+        }
+        results: dict[str, Any] = {"room_origin": room_base.split("/user/")[0]}
+        for where, url in (("lab", f"{room_base}/lab"), ("file", f"{room_base}/files/notes.html")):
+            page.goto(url)
+            page.wait_for_load_state("domcontentloaded")
+            page.screenshot(path=str(artifacts / f"room-{where}.png"))
+            results[where] = page.evaluate(ATTACK, args)
+        (artifacts / "attack.json").write_text(json.dumps(results, indent=2))
+    finally:
+        context.close()
+    results["victim"] = victim.name
+    return results
+
+
+@pytest.mark.parametrize("where", ["lab", "file"])
+def test_room_script_cannot_act_as_the_partner_at_the_hub_or_service(attack, where):
+    out = attack[where]
+    # The room's own origin (the lab page) or an opaque one (the sandboxed file), never the
+    # hub's.
+    assert out["origin"] in (attack["room_origin"], "null"), out
+    for cookie in ("jupyterhub-hub-login", "jupyterhub-session-id"):
+        assert cookie not in out["cookie"], out
+    for call in ("hubHome", "hubUser", "hubUserHere", "hubToken", "serviceMe", "serviceMeHere"):
+        answer = out[call]
+        # Refused by the browser (another origin, no CORS), or answered without the victim's
+        # session: never readable as the victim.
+        assert "blocked" in answer or answer["status"] not in (200, 201), (call, answer)
+        assert attack["victim"] not in answer.get("body", ""), (call, answer)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 12): script running in the room's own JupyterLab page shares the "
+    "victim's session on the pair server, so it can call the room's relay as the victim; "
+    "subdomains cannot separate two users of one server. Needs the relay to act for the room, "
+    "not the visitor, on anything but room actions (identity work).",
+)
+def test_room_script_cannot_use_the_rooms_relay_as_the_partner(attack):
+    answer = attack["lab"]["relayMeWithXsrf"]
+    assert "blocked" in answer or answer["status"] != 200, answer
