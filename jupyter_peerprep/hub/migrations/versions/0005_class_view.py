@@ -1,8 +1,8 @@
 """Class view: profiles.email (from an LMS or single sign-on log-in) and room_observers
 (instructors who opened a live room from the class view).
 
-Revision ID: 0004_class_view
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04 19:55:00.000000
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_class_view"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
