@@ -19,6 +19,7 @@ Chosen by ``PEERPREP_AUTH`` in ``hub_config/jupyterhub_config.d/12-lti13.py`` an
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
@@ -26,8 +27,10 @@ import time
 from typing import Any
 
 from ltiauthenticator.lti13.auth import LTI13Authenticator
-from ltiauthenticator.lti13.error import LoginError
+from ltiauthenticator.lti13.error import InvalidAudienceError, LoginError, ValidationError
+from ltiauthenticator.lti13.handlers import LTI13CallbackHandler
 from oauthenticator.generic import GenericOAuthenticator
+from tornado import web
 from traitlets import Bool, Integer, List, Unicode
 
 from .hub.classview import COURSE_GROUP_PREFIX
@@ -87,8 +90,37 @@ class NonceRegistry:
         return True
 
 
+class PeerPrepLTI13CallbackHandler(LTI13CallbackHandler):
+    """The launch's id_token is verified off the hub's event loop.
+
+    Upstream verifies it synchronously, fetching the platform's key set (JWKS) with urllib on
+    every launch: while an LMS is slow to answer, the whole hub (every user's page, the
+    proxy's API) would wait. The cookies are read here first, on the loop, so the worker
+    thread touches no response state.
+    """
+
+    async def post(self) -> None:
+        self._get_state_cookie()
+        self._get_nonce_state_cookie()
+        try:
+            id_token = await asyncio.to_thread(self.decode_and_validate_launch_request)
+        except InvalidAudienceError as e:
+            raise web.HTTPError(401, str(e)) from None
+        except ValidationError as e:
+            raise web.HTTPError(400, str(e)) from None
+        try:
+            user = await self.login_user(id_token)
+        except LoginError as e:
+            raise web.HTTPError(400, str(e)) from None
+        if user is None:
+            raise web.HTTPError(403, "User missing or null")
+        await self.redirect_to_next_url(user)
+
+
 class PeerPrepLTI13Authenticator(LTI13Authenticator):
     """LTI 1.3 log-in with PeerPrep's groups, profile and replay protection."""
+
+    callback_handler = PeerPrepLTI13CallbackHandler
 
     instructor_roles = List(
         Unicode(),

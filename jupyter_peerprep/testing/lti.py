@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -54,6 +55,9 @@ class TestPlatform:
         self.key = new_rsa_key()
         self.kid = uuid.uuid4().hex
         self._http = LocalHTTPServer(self._handler())
+        # While set, the JWKS endpoint answers only once this event is set (a slow LMS).
+        self.hold_jwks: threading.Event | None = None
+        self.jwks_requested = threading.Event()
 
     # -- the JWKS endpoint -------------------------------------------------------------------
 
@@ -67,6 +71,9 @@ class TestPlatform:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                platform.jwks_requested.set()
+                if platform.hold_jwks is not None:
+                    platform.hold_jwks.wait(120)
                 body = json.dumps(platform.jwks()).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -8,6 +8,7 @@ refused.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -133,3 +134,38 @@ def test_replayed_launch_is_refused(lti_hub, platform):
     assert "already used" in replay.text
     user = HubUser(lti_hub.url, "bob@uni.example", session=attacker)
     assert user.hub_api("GET", "users/bob@uni.example").status_code == 403
+
+
+def test_a_slow_lms_key_set_does_not_stall_the_hub(lti_hub, platform):
+    """While the hub fetches the platform's JWKS for a launch, it keeps serving everyone else.
+
+    The key set answers only after the hub has answered another request: a hub that fetched
+    the key set on its event loop could not answer, and the health request would time out."""
+    release = threading.Event()
+    platform.hold_jwks = release
+    platform.jwks_requested.clear()
+    results: list[requests.Response] = []
+    session = requests.Session()
+    start = platform.begin(session, lti_hub.url)
+    form = {
+        "id_token": platform.id_token(
+            start.nonce, email="slow@uni.example", name="S", roles=[LEARNER]
+        ),
+        "state": start.state,
+    }
+    launch = threading.Thread(
+        target=lambda: results.append(
+            session.post(start.redirect_uri, data=form, allow_redirects=False, timeout=180)
+        )
+    )
+    launch.start()
+    try:
+        assert platform.jwks_requested.wait(60), "the hub never asked for the key set"
+        health = requests.get(f"{lti_hub.url}/hub/api/", timeout=30)
+        assert health.status_code == 200
+        assert results == [], "the launch should still be waiting for the key set"
+    finally:
+        release.set()
+        platform.hold_jwks = None
+        launch.join(180)
+    assert results and results[0].status_code == 302
