@@ -80,13 +80,22 @@ class QuestionRow:
 
 def attempts(s: Session, students: Collection[str] | None) -> list[Attempt]:
     """Every started room with at least one member in ``students`` (None: any student)."""
-    rooms = s.execute(
-        select(Room.id, Room.question_id, Room.started, Room.created).where(
-            Room.state.in_([RoomState.active.value, RoomState.ending.value, RoomState.ended.value])
+    started_rooms = select(Room.id).where(
+        Room.state.in_([RoomState.active.value, RoomState.ending.value, RoomState.ended.value])
+    )
+    if students is not None:
+        # Only the class's rooms are read (room_members is indexed by username).
+        started_rooms = started_rooms.where(
+            Room.id.in_(select(RoomMember.room_id).where(RoomMember.username.in_(sorted(students))))
         )
+    ids = started_rooms.scalar_subquery()
+    rooms = s.execute(
+        select(Room.id, Room.question_id, Room.started, Room.created).where(Room.id.in_(ids))
     ).all()
     members: dict[str, list[str]] = {}
-    for room_id, name in s.execute(select(RoomMember.room_id, RoomMember.username)).all():
+    for room_id, name in s.execute(
+        select(RoomMember.room_id, RoomMember.username).where(RoomMember.room_id.in_(ids))
+    ).all():
         members.setdefault(room_id, []).append(name)
     found: dict[str, Attempt] = {}
     for room_id, question_id, started, created in rooms:
