@@ -105,17 +105,20 @@ def attempts(s: Session, students: Collection[str] | None) -> list[Attempt]:
         found[room_id] = Attempt(room_id, question_id, names, started or created)
     if not found:
         return []
+    # Only the estimate leaves the database, not each run's whole report.
+    estimate_of = Run.report[("complexity", "estimate")].as_string()
     runs = s.execute(
-        select(Run.room_id, Run.created, Run.verdict, Run.report)
-        .where(Run.kind == "submit", Run.room_id.in_(list(found)))
+        select(Run.room_id, Run.created, Run.verdict, estimate_of)
+        .where(Run.kind == "submit", Run.room_id.in_(ids))
         .order_by(Run.created)
     ).all()
-    for room_id, created, verdict, report in runs:
-        attempt = found[room_id]
+    for room_id, created, verdict, estimate in runs:
+        attempt = found.get(room_id)
+        if attempt is None:
+            continue
         attempt.submits += 1
         if verdict == "passed" and attempt.passed_at is None:
             attempt.passed_at = created
-        estimate = ((report or {}).get("complexity") or {}).get("estimate")
         if estimate:
             attempt.complexity = estimate
     return list(found.values())
@@ -155,9 +158,13 @@ def student_rows(
     names = {n for n in names if not is_pair_user(n)}
     ratings = profiles.compute_ratings(s, names)
     people = {p.username: p for p in s.scalars(select(Profile).where(Profile.username.in_(names)))}
+    by_student: dict[str, list[Attempt]] = {}
+    for attempt in found:
+        for member in attempt.members:
+            by_student.setdefault(member, []).append(attempt)
     rows = []
     for name in sorted(names):
-        mine = [a for a in found if name in a.members]
+        mine = by_student.get(name, [])
         person = people.get(name)
         rows.append(
             {

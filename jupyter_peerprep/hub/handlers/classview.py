@@ -12,10 +12,12 @@ student.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
 from .. import classview, db
@@ -47,27 +49,35 @@ class ClassHandlerBase(RoomHandlerBase):
         return courses, students - teachers - {self.identity.name}
 
 
+def class_body(factory: sessionmaker[Session], students: set[str] | None) -> dict[str, Any]:
+    """The class view's figures (run in a worker thread: a large class takes a while)."""
+    with factory() as s:
+        found = classview.attempts(s, students)
+        return {
+            "questions": classview.question_rows(s, found),
+            "students": classview.student_rows(s, found, students),
+            "live": classview.live_rooms(s, students),
+        }
+
+
+def student_rows(factory: sessionmaker[Session], students: set[str] | None) -> list[Any]:
+    with factory() as s:
+        return classview.student_rows(s, classview.attempts(s, students), students)
+
+
 class ClassHandler(ClassHandlerBase):
     @authenticated
     async def get(self) -> None:
         courses, students = await self.class_roster()
-        with self.db() as s:
-            found = classview.attempts(s, students)
-            body = {
-                "courses": courses,
-                "questions": classview.question_rows(s, found),
-                "students": classview.student_rows(s, found, students),
-                "live": classview.live_rooms(s, students),
-            }
-        self.write_json(body)
+        body = await asyncio.to_thread(class_body, self.db, students)
+        self.write_json({"courses": courses, **body})
 
 
 class ClassExportHandler(ClassHandlerBase):
     @authenticated
     async def get(self) -> None:
         _, students = await self.class_roster()
-        with self.db() as s:
-            rows = classview.student_rows(s, classview.attempts(s, students), students)
+        rows = await asyncio.to_thread(student_rows, self.db, students)
         self.set_header("Content-Type", "text/csv; charset=UTF-8")
         self.set_header("Content-Disposition", 'attachment; filename="peerprep-class.csv"')
         self.finish(classview.gradebook_csv(rows))
