@@ -8,8 +8,6 @@ import { api } from '../api';
 import {
   ClassEvent,
   IClassState,
-  QuestionSort,
-  StudentSort,
   classReducer,
   complexityLabel,
   durationLabel,
@@ -21,23 +19,76 @@ import {
 import { ClassWatcher } from '../classview/watch';
 import { requestText } from '../request';
 
-function SortHeader<T extends string>(props: {
+interface IFigureRow {
+  key: string;
+  head: string;
+  title?: string;
+  cells: (string | number)[];
+}
+
+/** A table of figures in the narrow panel: sortable headings, scrolls sideways if need be. */
+function FigureTable<T extends string>(props: {
+  testId: string;
   label: string;
-  by: T;
-  current: T;
+  caption: string;
+  /** `ascending`: names A to Z, quickest first; otherwise highest first. */
+  columns: { label: string; by?: T; ascending?: boolean }[];
+  rows: IFigureRow[];
+  sort: T;
   onSort: (by: T) => void;
 }): JSX.Element {
-  const active = props.by === props.current;
   return (
-    <th scope="col" aria-sort={active ? 'descending' : 'none'}>
-      <button
-        className="jp-PeerPrep-sort"
-        onClick={() => props.onSort(props.by)}
-        title={`Sort by ${props.label.toLowerCase()}`}
-      >
-        {props.label}
-      </button>
-    </th>
+    <div
+      className="jp-PeerPrep-table-wrap"
+      tabIndex={0}
+      role="region"
+      aria-label={props.label}
+    >
+      <table className="jp-PeerPrep-table" data-testid={props.testId}>
+        <caption className="jp-PeerPrep-sr-only">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map(({ label, by, ascending }) => (
+              <th
+                key={label}
+                scope="col"
+                aria-sort={
+                  by && by === props.sort
+                    ? ascending
+                      ? 'ascending'
+                      : 'descending'
+                    : undefined
+                }
+              >
+                {by ? (
+                  <button
+                    className="jp-PeerPrep-sort"
+                    onClick={() => props.onSort(by)}
+                    title={`Sort by ${label.toLowerCase()}`}
+                  >
+                    {label}
+                  </button>
+                ) : (
+                  label
+                )}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map(row => (
+            <tr key={row.key}>
+              <th scope="row" title={row.title}>
+                {row.head}
+              </th>
+              {row.cells.map((cell, i) => (
+                <td key={i}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -162,8 +213,6 @@ export function ClassView(props: { visible: boolean }): JSX.Element {
     );
   }
   const view = state.view;
-  const sortQ = (by: QuestionSort) => dispatch({ type: 'sort_questions', by });
-  const sortS = (by: StudentSort) => dispatch({ type: 'sort_students', by });
   return (
     <div className="jp-PeerPrep-classview" data-testid="peerprep-classview">
       <div className="jp-PeerPrep-sr-only" role="status" aria-live="polite">
@@ -179,117 +228,50 @@ export function ClassView(props: { visible: boolean }): JSX.Element {
       <h3>Live rooms</h3>
       <LiveRooms state={state} onOpen={open} />
       <h3>Questions</h3>
-      <div
-        className="jp-PeerPrep-table-wrap"
-        tabIndex={0}
-        role="region"
-        aria-label="Questions table"
-      >
-        <table
-          className="jp-PeerPrep-table"
-          data-testid="peerprep-class-questions"
-        >
-          <caption className="jp-PeerPrep-sr-only">
-            Attempts per question
-          </caption>
-          <thead>
-            <tr>
-              <SortHeader
-                label="Question"
-                by="title"
-                current={state.questionSort}
-                onSort={sortQ}
-              />
-              <SortHeader
-                label="Attempts"
-                by="attempts"
-                current={state.questionSort}
-                onSort={sortQ}
-              />
-              <SortHeader
-                label="Passed"
-                by="pass_rate"
-                current={state.questionSort}
-                onSort={sortQ}
-              />
-              <SortHeader
-                label="Median time"
-                by="median"
-                current={state.questionSort}
-                onSort={sortQ}
-              />
-              <th scope="col">Complexity</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sortedQuestions(state).map(q => (
-              <tr key={q.id}>
-                <th scope="row">{q.title}</th>
-                <td>{q.attempts}</td>
-                <td>{passRateLabel(q.pass_rate)}</td>
-                <td>{durationLabel(q.median_seconds_to_pass)}</td>
-                <td>{complexityLabel(q.complexity)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <FigureTable
+        testId="peerprep-class-questions"
+        label="Questions table"
+        caption="Attempts per question"
+        sort={state.questionSort}
+        onSort={by => dispatch({ type: 'sort_questions', by })}
+        columns={[
+          { label: 'Question', by: 'title', ascending: true },
+          { label: 'Attempts', by: 'attempts' },
+          { label: 'Passed', by: 'pass_rate' },
+          { label: 'Median time', by: 'median', ascending: true },
+          { label: 'Complexity' }
+        ]}
+        rows={sortedQuestions(state).map(q => ({
+          key: q.id,
+          head: q.title,
+          cells: [
+            q.attempts,
+            passRateLabel(q.pass_rate),
+            durationLabel(q.median_seconds_to_pass),
+            complexityLabel(q.complexity)
+          ]
+        }))}
+      />
       <h3>Students</h3>
-      <div
-        className="jp-PeerPrep-table-wrap"
-        tabIndex={0}
-        role="region"
-        aria-label="Students table"
-      >
-        <table
-          className="jp-PeerPrep-table"
-          data-testid="peerprep-class-students"
-        >
-          <caption className="jp-PeerPrep-sr-only">
-            Attempts per student
-          </caption>
-          <thead>
-            <tr>
-              <SortHeader
-                label="Student"
-                by="name"
-                current={state.studentSort}
-                onSort={sortS}
-              />
-              <SortHeader
-                label="Attempts"
-                by="attempts"
-                current={state.studentSort}
-                onSort={sortS}
-              />
-              <SortHeader
-                label="Passed"
-                by="passed"
-                current={state.studentSort}
-                onSort={sortS}
-              />
-              <SortHeader
-                label="Rating"
-                by="rating"
-                current={state.studentSort}
-                onSort={sortS}
-              />
-            </tr>
-          </thead>
-          <tbody>
-            {sortedStudents(state).map(s => (
-              <tr key={s.name}>
-                <th scope="row" title={s.email || s.name}>
-                  {s.display_name || s.name}
-                </th>
-                <td>{s.attempts}</td>
-                <td>{s.passed}</td>
-                <td>{s.rating}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <FigureTable
+        testId="peerprep-class-students"
+        label="Students table"
+        caption="Attempts per student"
+        sort={state.studentSort}
+        onSort={by => dispatch({ type: 'sort_students', by })}
+        columns={[
+          { label: 'Student', by: 'name', ascending: true },
+          { label: 'Attempts', by: 'attempts' },
+          { label: 'Passed', by: 'passed' },
+          { label: 'Rating', by: 'rating' }
+        ]}
+        rows={sortedStudents(state).map(st => ({
+          key: st.name,
+          head: st.display_name || st.name,
+          title: st.email || st.name,
+          cells: [st.attempts, st.passed, st.rating]
+        }))}
+      />
       <p>
         <button
           className="jp-PeerPrep-button"
