@@ -21,7 +21,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from .localhttp import LocalHTTPServer
+from .localhttp import JSONRequestHandler, LocalHTTPServer
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
@@ -43,7 +43,7 @@ class LaunchStart:
     nonce: str
 
 
-class TestPlatform:
+class TestPlatform(LocalHTTPServer):
     """A test's LTI 1.3 platform: key, JWKS endpoint, signed launches."""
 
     __test__ = False  # not a pytest test class
@@ -54,7 +54,6 @@ class TestPlatform:
         self.deployment_id = "1:deployment"
         self.key = new_rsa_key()
         self.kid = uuid.uuid4().hex
-        self._http = LocalHTTPServer(self._handler())
         # While set, the JWKS endpoint answers only once this event is set (a slow LMS).
         self.hold_jwks: threading.Event | None = None
         self.jwks_requested = threading.Event()
@@ -66,35 +65,21 @@ class TestPlatform:
         public.update({"kid": self.kid, "alg": "RS256", "use": "sig"})
         return {"keys": [public]}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         platform = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JSONRequestHandler):
             def do_GET(self) -> None:
                 platform.jwks_requested.set()
                 if platform.hold_jwks is not None:
                     platform.hold_jwks.wait(120)
-                body = json.dumps(platform.jwks()).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                self.answer(200, platform.jwks())
 
         return Handler
 
-    def start(self) -> None:
-        self._http.start()
-
-    def stop(self) -> None:
-        self._http.stop()
-
     @property
     def jwks_url(self) -> str:
-        return f"{self._http.url}/jwks.json"
+        return f"{self.url}/jwks.json"
 
     @property
     def authorize_url(self) -> str:

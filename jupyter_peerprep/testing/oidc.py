@@ -10,7 +10,6 @@ would a real one's.
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -18,10 +17,10 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from .localhttp import LocalHTTPServer
+from .localhttp import JSONRequestHandler, LocalHTTPServer
 
 
-class FakeIdentityProvider:
+class FakeIdentityProvider(LocalHTTPServer):
     """A test's OIDC provider; ``claims`` per code, one use per code and per token."""
 
     __test__ = False
@@ -31,25 +30,16 @@ class FakeIdentityProvider:
         self.client_secret = client_secret
         self._codes: dict[str, dict[str, Any]] = {}
         self._tokens: dict[str, dict[str, Any]] = {}
-        self._http = LocalHTTPServer(self._handler())
 
     def issue_code(self, **claims: Any) -> str:
         code = secrets.token_urlsafe(16)
         self._codes[code] = claims
         return code
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         idp = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JSONRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode())
@@ -59,13 +49,13 @@ class FakeIdentityProvider:
                 if basic.startswith("Basic "):
                     client, _, secret = base64.b64decode(basic[6:]).decode().partition(":")
                 if (client, secret) != (idp.client_id, idp.client_secret):
-                    return self._answer(401, {"error": "invalid_client"})
+                    return self.answer(401, {"error": "invalid_client"})
                 claims = idp._codes.pop((form.get("code") or [""])[0], None)
                 if claims is None:
-                    return self._answer(400, {"error": "invalid_grant"})
+                    return self.answer(400, {"error": "invalid_grant"})
                 token = secrets.token_urlsafe(16)
                 idp._tokens[token] = claims
-                return self._answer(
+                return self.answer(
                     200, {"access_token": token, "token_type": "Bearer", "scope": "openid"}
                 )
 
@@ -73,23 +63,10 @@ class FakeIdentityProvider:
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 claims = idp._tokens.get(token)
                 if claims is None:
-                    return self._answer(401, {"error": "invalid_token"})
-                return self._answer(200, claims)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                    return self.answer(401, {"error": "invalid_token"})
+                return self.answer(200, claims)
 
         return Handler
-
-    def start(self) -> None:
-        self._http.start()
-
-    def stop(self) -> None:
-        self._http.stop()
-
-    @property
-    def url(self) -> str:
-        return self._http.url
 
     def hub_env(self) -> dict[str, str]:
         """The hub's environment for this provider (the callback URL is guessed from the
