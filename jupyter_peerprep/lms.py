@@ -147,6 +147,13 @@ class PeerPrepLTI13Authenticator(LTI13Authenticator):
         super().__init__(**kwargs)
         self.nonces = NonceRegistry()
 
+    def known_courses(self, handler: Any, name: str) -> list[str]:
+        """The course groups ``name`` is in already (from launches in other courses)."""
+        user = handler.find_user(self.normalize_username(name)) if handler else None
+        if user is None:
+            return []
+        return [g.name for g in user.groups if g.name.startswith(COURSE_GROUP_PREFIX)]
+
     async def authenticate(self, handler: Any, data: dict[str, Any] | None = None) -> Any:
         claims = data or {}
         nonce = str(claims.get("nonce") or "")
@@ -161,9 +168,13 @@ class PeerPrepLTI13Authenticator(LTI13Authenticator):
         if any(role in self.instructor_roles for role in roles):
             groups.append(self.instructor_group)
         context = claims.get(LTI_CONTEXT_CLAIM) or {}
+        # Courses add up (a student in two courses is in both teachers' class views); the
+        # instructor role comes from this launch alone.
+        courses = set(self.known_courses(handler, name))
         course = course_group(str(context.get("id") or ""))
         if course:
-            groups.append(course)
+            courses.add(course)
+        groups.extend(sorted(courses))
         self.log.info("LTI launch of %s with groups %s", name, groups)
         return {
             "name": name,

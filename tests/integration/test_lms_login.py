@@ -69,6 +69,26 @@ def test_student_launch_logs_in_with_name_and_email(lti_hub, platform):
     assert profile["email"] == "ada@uni.example"
 
 
+def test_courses_add_up_and_the_role_is_per_launch(lti_hub, platform):
+    """A TA in one course who is a student in another: both courses' groups; instructor rights
+    only while the last launch said so."""
+    session = requests.Session()
+    name = "sam@uni.example"
+    first, _ = platform.launch(
+        session, lti_hub.url, email=name, name="Sam", roles=[TEACHING_ASSISTANT], context_id="a1"
+    )
+    assert first.status_code == 302, first.text[:300]
+    second, _ = platform.launch(
+        session, lti_hub.url, email=name, name="Sam", roles=[LEARNER], context_id="b2"
+    )
+    assert second.status_code == 302, second.text[:300]
+    sam = logged_in_user(lti_hub, session, name)
+    assert sorted(sam.hub_api("GET", f"users/{name}").json()["groups"]) == [
+        "course-a1",
+        "course-b2",
+    ]
+
+
 @pytest.mark.parametrize("role", [INSTRUCTOR, TEACHING_ASSISTANT])
 def test_instructor_and_ta_launch_joins_instructors(lti_hub, platform, role):
     name = "grace@uni.example" if role == INSTRUCTOR else "ta@uni.example"
