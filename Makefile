@@ -92,7 +92,7 @@ $(STAMPS)/venv: pyproject.toml | $(STAMPS)
 	$(BIN)/pip install -q --upgrade setuptools wheel
 	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.5.10,<4.6'
 	$(MAKE) $(STAMPS)/labext
-	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,test,dev]'
+	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,lms,test,dev]'
 	touch $@
 
 $(STAMPS)/jlpm: labextension/package.json | $(STAMPS)

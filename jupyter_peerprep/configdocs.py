@@ -28,10 +28,17 @@ def _default(cls: type[HasTraits], name: str, trait: TraitType[Any, Any]) -> str
 def classes() -> list[type[HasTraits]]:
     from .extension import PeerPrepExtension
     from .hub.app import PeerPrepService
+    from .lms import PeerPrepLTI13Authenticator, PeerPrepOIDCAuthenticator
     from .spawner import PeerPrepSpawner
 
     service = PeerPrepService()
-    return [*service.classes, PeerPrepSpawner, PeerPrepExtension]
+    return [
+        *service.classes,
+        PeerPrepSpawner,
+        PeerPrepExtension,
+        PeerPrepLTI13Authenticator,
+        PeerPrepOIDCAuthenticator,
+    ]
 
 
 def render() -> str:

@@ -228,6 +228,9 @@ def install_fake_hub(service: Any, fake_hub: FakeHubIdentity) -> None:
         async def get_user(self, name: str) -> dict[str, Any] | None:
             return fake_hub.user_model(f"test-token-{name}")
 
+        async def get_group_members(self, group: str) -> list[str]:
+            return sorted(n for n, groups in fake_hub.groups.items() if group in groups)
+
     service.hub_api = FakeHubAPI()
 
 

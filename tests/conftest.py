@@ -93,14 +93,19 @@ def one_question_config(
     return factory
 
 
-def question_notebook() -> dict[str, Any]:
-    """The small question of tests/questions (one easy array question, pair_sum)."""
+def question_notebooks() -> Any:
+    """The module tests/questions/question_notebooks.py (its question, SOLUTION, ...)."""
     path = ROOT / "tests" / "questions" / "question_notebooks.py"
     spec = importlib.util.spec_from_file_location("question_notebooks", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    notebook: dict[str, Any] = module.build_notebook()
+    return module
+
+
+def question_notebook() -> dict[str, Any]:
+    """The small question of tests/questions (one easy array question, pair_sum)."""
+    notebook: dict[str, Any] = question_notebooks().build_notebook()
     return notebook
 
 

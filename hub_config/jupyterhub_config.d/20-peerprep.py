@@ -76,6 +76,9 @@ c.JupyterHub.load_roles.extend(
             "scopes": [
                 "read:users",
                 "read:users:groups",
+                # Who is in a course group (the class view of jupyter_peerprep/lms.py's
+                # course-<id> groups and of the instructors group).
+                "read:groups",
                 "admin:users",
                 "admin:servers",
                 "access:servers",

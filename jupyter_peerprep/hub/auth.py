@@ -26,6 +26,9 @@ class Identity:
     groups: list[str] = field(default_factory=list)
     admin: bool = False
     instructor: bool = False
+    # What an LMS or single sign-on log-in said about the person (auth_state["peerprep"]).
+    display_name: str = ""
+    email: str = ""
 
     def to_json(self) -> dict[str, Any]:
         roles = ["user"]

@@ -73,3 +73,14 @@ class HubAPI:
             model = None
         self._user_cache[name] = (now, model)
         return model
+
+    async def get_group_members(self, group: str) -> list[str]:
+        """The user names in hub group ``group`` ([] if there is no such group); needs the
+        scope ``read:groups``."""
+        try:
+            model = await self.request("GET", f"groups/{quote(group, safe='')}")
+        except HubAPIError as e:
+            if e.status != 404:
+                raise
+            return []
+        return sorted((model or {}).get("users") or [])

@@ -12,6 +12,7 @@ One table per idea:
   marks a room whose run is being graded (one at a time, whichever replica grades it).
 - ``Run``: one Run or Submit in a room, with the student-visible report.
 - ``PairServer``: a hub user whose server hosts (or will host) one room; the warm pool.
+- ``RoomObserver``: an instructor who opened a live room from the class view.
 
 Schema changes go through a new file in ``migrations/versions/``; never ``create_all``.
 """
@@ -101,6 +102,8 @@ class Profile(Base):
 
     username: Mapped[str] = mapped_column(String(255), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
+    # From an LMS or single sign-on log-in (jupyter_peerprep/lms.py); "" with native log-in.
+    email: Mapped[str] = mapped_column(String(255), default="", server_default="")
     proficiency: Mapped[str] = mapped_column(String(20), default=Proficiency.beginner.value)
     language: Mapped[str] = mapped_column(String(40), default="python")
     topics: Mapped[list[Any]] = mapped_column(default=list)
@@ -274,3 +277,16 @@ class PairServer(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoomObserver(Base):
+    """An instructor who opened a live room from the class view (shared with them, announced
+    to the students in the room)."""
+
+    __tablename__ = "room_observers"
+    __table_args__ = (UniqueConstraint("room_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(255))
+    opened: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ from .models import Proficiency, Profile, Room, Run, utcnow
 
 PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)
 EDITABLE = ("display_name", "proficiency", "language", "topics")
-READ_ONLY = ("rating", "name", "created", "updated")
+READ_ONLY = ("rating", "name", "email", "created", "updated")
 INITIAL_RATING = 1000.0
 QUESTION_RATING = {"easy": 900.0, "medium": 1100.0, "hard": 1300.0}
 ELO_K = 32.0
@@ -48,6 +48,7 @@ def profile_json(p: Profile) -> dict[str, Any]:
     return {
         "name": p.username,
         "display_name": p.display_name or p.username,
+        "email": p.email or "",
         "proficiency": p.proficiency,
         "language": p.language,
         "topics": list(p.topics or []),
@@ -62,6 +63,7 @@ def new_profile_values(username: str, now: datetime) -> dict[str, Any]:
     return {
         "username": username,
         "display_name": "",
+        "email": "",
         "proficiency": Proficiency.beginner.value,
         "language": "python",
         "topics": [],
@@ -80,14 +82,27 @@ def get_or_create(s: Session, username: str) -> Profile:
     return profile
 
 
-def ensure_profile(factory: sessionmaker[Session], username: str) -> dict[str, Any]:
-    """Create the profile if missing, refresh the rating; its JSON. Safe under races (two
-    first requests of one student, even in two service processes)."""
+def carry_login(profile: Profile, display_name: str, email: str) -> None:
+    """Take what an LMS or single sign-on log-in says: the email always, the display name
+    while the student has not chosen one."""
+    if display_name and not profile.display_name:
+        profile.display_name = display_name[:MAX_DISPLAY_NAME]
+    if email and email != profile.email:
+        profile.email = email
+
+
+def ensure_profile(
+    factory: sessionmaker[Session], username: str, *, display_name: str = "", email: str = ""
+) -> dict[str, Any]:
+    """Create the profile if missing, refresh the rating, carry the log-in's name and email;
+    its JSON. Safe under races (two first requests of one student, even in two service
+    processes)."""
     for attempt in range(2):
         try:
             with db.transaction(factory) as s:
                 profile = get_or_create(s, username)
                 refresh_rating(s, profile)
+                carry_login(profile, display_name, email)
                 return profile_json(profile)
         except IntegrityError:
             if attempt:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..questions.store import cached_student_view
-from .models import Profile, Room, utcnow
+from .models import Profile, Room, RoomObserver, utcnow
 
 
 def room_json(
@@ -64,4 +64,12 @@ def room_json(
         "end_reason": room.end_reason,
         "elapsed_s": round((end - start).total_seconds(), 1),
         "message": room.message,
+        # Instructors who opened this room from the class view: the room panel says so.
+        "observers": list(
+            s.scalars(
+                select(RoomObserver.username)
+                .where(RoomObserver.room_id == room.id)
+                .order_by(RoomObserver.opened)
+            )
+        ),
     }

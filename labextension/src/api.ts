@@ -129,6 +129,8 @@ export interface IRoom {
   end_reason?: string | null;
   elapsed_s?: number | null;
   message?: string | null;
+  /** Instructors who opened this room from the class view. */
+  observers?: string[];
 }
 
 export interface ICaseResult {
@@ -231,6 +233,47 @@ export interface IProfile {
   rating?: number;
 }
 
+/** The class view (GET /api/class, instructors only). */
+export interface IClassQuestion {
+  id: string;
+  title: string;
+  difficulty: string;
+  attempts: number;
+  passed: number;
+  pass_rate: number | null;
+  median_seconds_to_pass: number | null;
+  /** Measured complexity estimate -> attempts ("not measured" when none was). */
+  complexity: Record<string, number>;
+}
+
+export interface IClassStudent {
+  name: string;
+  display_name: string;
+  email: string;
+  attempts: number;
+  passed: number;
+  submits: number;
+  rating: number;
+  questions: string[];
+}
+
+export interface ILiveRoom {
+  id: string;
+  question_id: string;
+  title: string;
+  difficulty: string;
+  members: string[];
+  started: string | null;
+  observers: string[];
+}
+
+export interface IClassView {
+  courses: string[];
+  questions: IClassQuestion[];
+  students: IClassStudent[];
+  live: ILiveRoom[];
+}
+
 const json = (method: string, body?: unknown): RequestInit => ({
   method,
   body: body === undefined ? undefined : JSON.stringify(body),
@@ -265,5 +308,11 @@ export const api = {
     requestAPI<IAttemptDetail>(`history/${enc(roomId)}`),
   profile: () => requestAPI<IProfile>('profile'),
   saveProfile: (profile: Partial<IProfile>) =>
-    requestAPI<IProfile>('profile', json('PUT', profile))
+    requestAPI<IProfile>('profile', json('PUT', profile)),
+  classView: () => requestAPI<IClassView>('class'),
+  openRoom: (id: string) =>
+    requestAPI<{ room_id: string; url: string }>(
+      `class/rooms/${enc(id)}/open`,
+      json('POST', {})
+    )
 };

@@ -7,6 +7,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import { IHealth, IMe, api } from './api';
+import { ClassView } from './components/classview';
 import { History } from './components/history';
 import { Lobby } from './components/lobby';
 import { Profile } from './components/profile';
@@ -38,7 +39,7 @@ export function useIdentity(): Identity {
   return state;
 }
 
-type Tab = 'lobby' | 'history' | 'profile';
+type Tab = 'lobby' | 'history' | 'profile' | 'class';
 const TABS: { id: Tab; label: string }[] = [
   { id: 'lobby', label: 'Lobby' },
   { id: 'history', label: 'History' },
@@ -63,6 +64,10 @@ export function StudentPanelComponent(props: {
     );
   }
   const { me, health } = identity;
+  // Instructors also get the class view.
+  const tabs = me.is_instructor
+    ? [...TABS, { id: 'class' as Tab, label: 'Class' }]
+    : TABS;
   return (
     <div className="jp-PeerPrep-panel">
       <h2>PeerPrep</h2>
@@ -80,7 +85,7 @@ export function StudentPanelComponent(props: {
         Service: {health.status} · v{health.version}
       </p>
       <div className="jp-PeerPrep-tabs" role="tablist" aria-label="PeerPrep">
-        {TABS.map(t => (
+        {tabs.map(t => (
           <button
             key={t.id}
             role="tab"
@@ -97,7 +102,7 @@ export function StudentPanelComponent(props: {
           </button>
         ))}
       </div>
-      {TABS.map(t => (
+      {tabs.map(t => (
         <div
           key={t.id}
           role="tabpanel"
@@ -111,6 +116,7 @@ export function StudentPanelComponent(props: {
             <History open={props.historyRoom} visible={tab === 'history'} />
           ) : null}
           {t.id === 'profile' && tab === 'profile' ? <Profile /> : null}
+          {t.id === 'class' && tab === 'class' ? <ClassView visible /> : null}
         </div>
       ))}
     </div>

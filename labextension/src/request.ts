@@ -51,6 +51,16 @@ export async function requestAPI<T>(
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
+  const body = await requestText(endPoint, init, settings);
+  return (body ? JSON.parse(body) : {}) as T;
+}
+
+/** The body of a PeerPrep API answer as text (a CSV export); errors as in `requestAPI`. */
+export async function requestText(
+  endPoint = '',
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<string> {
   const url = URLExt.join(settings.baseUrl, 'peerprep', 'api', endPoint);
   let response: Response;
   try {
@@ -66,5 +76,5 @@ export async function requestAPI<T>(
       errorBody(body)
     );
   }
-  return (body ? JSON.parse(body) : {}) as T;
+  return body;
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..metrics import MetricsHandler
+from .classview import class_handlers
 from .match import MatchHandler, TicketEventsHandler, TicketHandler
 from .profile import ProfileHandler, ProfilesHandler
 from .questions import question_handlers
@@ -28,4 +29,5 @@ default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     *question_handlers,
     *run_handlers,
     *room_handlers,
+    *class_handlers,
 ]

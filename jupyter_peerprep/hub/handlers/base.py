@@ -193,11 +193,14 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
         if user is None:
             user = model
         groups = sorted(user.get("groups") or [])
+        login = (user.get("auth_state") or {}).get("peerprep") or {}
         return Identity(
             name=name,
             groups=groups,
             admin=bool(user.get("admin")),
             instructor=self.service.instructor_group in groups or bool(user.get("admin")),
+            display_name=str(login.get("display_name") or ""),
+            email=str(login.get("email") or ""),
         )
 
     def require_instructor(self) -> None:

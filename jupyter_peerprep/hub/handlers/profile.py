@@ -18,7 +18,10 @@ class ProfileHandler(APIHandler):
 
     @authenticated
     async def get(self) -> None:
-        self.write_json(profiles.ensure_profile(self.db, self.identity.name))
+        me = self.identity
+        self.write_json(
+            profiles.ensure_profile(self.db, me.name, display_name=me.display_name, email=me.email)
+        )
 
     @authenticated
     async def put(self) -> None:

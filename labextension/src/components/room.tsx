@@ -370,6 +370,16 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           </li>
         ))}
       </ul>
+      {room.observers && room.observers.length ? (
+        <p
+          className="jp-PeerPrep-notice"
+          role="status"
+          data-testid="peerprep-room-observers"
+        >
+          Your instructor {room.observers.join(', ')} opened this room and can
+          see and edit the notebook.
+        </p>
+      ) : null}
       {connectionLost ? (
         <p
           className="jp-PeerPrep-error"
