@@ -103,6 +103,12 @@ def question_notebooks() -> Any:
     return module
 
 
+@pytest.fixture(scope="session")
+def question_module() -> Any:
+    """tests/questions/question_notebooks.py as a module (its question, SOLUTION, ...)."""
+    return question_notebooks()
+
+
 def question_notebook() -> dict[str, Any]:
     """The small question of tests/questions (one easy array question, pair_sum)."""
     notebook: dict[str, Any] = question_notebooks().build_notebook()

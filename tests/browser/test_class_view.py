@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import question_notebooks
 
 from jupyter_peerprep.testing.rooms import match_pair, new_admin, new_student
 
@@ -16,7 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core"
 
 
-def test_instructor_follows_two_students(browser, make_hub, one_question_config, artifacts_dir):
+def test_instructor_follows_two_students(
+    browser, make_hub, one_question_config, question_module, artifacts_dir
+):
     hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(one_question_config())})
     admin = new_admin(hub.url)
     alice = new_student(hub.url, "alice")
@@ -25,7 +26,7 @@ def test_instructor_follows_two_students(browser, make_hub, one_question_config,
     submit = alice.peerprep(
         "POST",
         f"rooms/{room['id']}/runs",
-        json={"kind": "submit", "source": question_notebooks().SOLUTION},
+        json={"kind": "submit", "source": question_module.SOLUTION},
         timeout=120,
     )
     assert submit.status_code in (200, 201), submit.text
