@@ -10,9 +10,6 @@ read the hub's cookies nor call the hub API or the PeerPrep service as the victi
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,34 +56,6 @@ ATTACK = """async ({hub, service, victim, relay}) => {
 
 
 @pytest.fixture(scope="module")
-def localhost_subdomains() -> Iterator[None]:
-    """This test process resolves ``*.localhost`` to the loopback, as browsers do."""
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(host, str) and host.endswith(".localhost"):
-            host = "127.0.0.1"
-        return real(host, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket, "getaddrinfo", getaddrinfo)
-        yield
-
-
-@pytest.fixture(scope="module")
-def subdomain_hub(make_hub: Any, tmp_path_factory: Any, localhost_subdomains: None) -> Any:
-    bank = tmp_path_factory.mktemp("bank")
-    shutil.copy(REPO / "question_bank" / "best-single-trade.ipynb", bank)
-    config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
-    config.write_text(
-        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
-        "c.RoomManager.warm_pool_size = 0\n"
-        "c.RoomManager.idle_timeout = 0\n"
-    )
-    return make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)}, subdomains=True)
-
-
-@pytest.fixture(scope="module")
 def room(subdomain_hub: Any) -> tuple[HubUser, HubUser, dict[str, Any]]:
     attacker = new_student(subdomain_hub.url, "mallory", subdomains=True)
     victim = new_student(subdomain_hub.url, "victim", subdomains=True)
@@ -94,16 +63,10 @@ def room(subdomain_hub: Any) -> tuple[HubUser, HubUser, dict[str, Any]]:
     return attacker, victim, match_pair(attacker, victim)
 
 
-def log_in(page: Any, hub_url: str, user: HubUser) -> None:
-    page.goto(f"{hub_url}/hub/login")
-    page.fill("#username_input", user.name)
-    page.fill("#password_input", user.password)
-    page.click("#login_submit")
-    page.wait_for_url(f"**/user/{user.name}/**", timeout=90_000)
-
-
 @pytest.fixture(scope="module")
-def attack(room: Any, subdomain_hub: Any, browser: Any, tmp_path_factory: Any) -> dict[str, Any]:
+def attack(
+    room: Any, subdomain_hub: Any, browser: Any, log_in: Any, tmp_path_factory: Any
+) -> dict[str, Any]:
     """The attacker's script, run in the victim's browser: in the room's JupyterLab page
     (as a trusted HTML output or anything else that runs there would) and in a page the
     attacker wrote into the room. Returns what it could read, per place."""
