@@ -84,8 +84,9 @@ def planted_cells(pair: str) -> list[dict[str, Any]]:
 
 
 # Run in the room's kernel by the attacker: plant files where Jupyter looks for extensions and
-# settings (both the defaults under the home and whatever the environment names), and a script
-# the room serves under /files/. Prints where each write landed.
+# settings (both the defaults under the home and whatever the environment names), a script
+# the room serves under /files/, and a Python package in the home (the server's working
+# directory). Prints where each write landed.
 PLANT = """
 import json, os, pathlib
 from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir
@@ -115,7 +116,18 @@ for d in config_dirs:
     except OSError as e:
         done["refused"].append(f"{d}: {e}")
 (home / "served.js").write_text(%(served_js)r)
+# A package named like one the server imports only on demand (nbconvert, for /nbconvert/).
+(home / "nbconvert").mkdir(exist_ok=True)
+(home / "nbconvert" / "__init__.py").write_text(%(module)r)
 print(json.dumps(done))
+"""
+
+# The planted package records which process imported it.
+IMPORTED = """
+import pathlib
+cmdline = pathlib.Path("/proc/self/cmdline").read_bytes().replace(b"\\0", b" ").decode()
+pathlib.Path.home().joinpath("imported-by.txt").write_text(cmdline)
+raise ImportError("planted")
 """
 
 # What script in the victim's room page could read or do through the room's relay.
@@ -154,7 +166,11 @@ def planted(room: Any) -> dict[str, Any]:
     attacker, _, info = room
     pair = info["pair_user"]
     server = attacker.server_base(pair)
-    code = PLANT % {"extension_js": mark("lab-extension"), "served_js": mark("served-file")}
+    code = PLANT % {
+        "extension_js": mark("lab-extension"),
+        "served_js": mark("served-file"),
+        "module": IMPORTED,
+    }
     result = asyncio.run(run_code(server, attacker.token(), code, timeout=120))
     assert result.ok, result
     where = json.loads(result.stdout.strip().splitlines()[-1])
@@ -228,6 +244,17 @@ def test_room_page_holds_no_hub_token_of_the_visitor(victim_page, subdomain_hub,
             f"the room page hands script {victim.name}'s hub token; with it the service "
             f"answers history with HTTP {history.status_code}"
         )
+
+
+def test_room_server_imports_no_python_module_the_room_wrote(room, planted):
+    attacker, _, info = room
+    pair = info["pair_user"]
+    # Any visitor's request that makes the server import nbconvert.
+    attacker.server("GET", f"nbconvert/html/{info['notebook_path']}", owner=pair, timeout=60)
+    imported = attacker.server("GET", "api/contents/imported-by.txt", owner=pair)
+    if imported.status_code == 200:
+        by = imported.json()["content"]
+        assert "singleuser" not in by, f"the room's server imported the room's package: {by}"
 
 
 @pytest.fixture(scope="module")
