@@ -4,7 +4,9 @@ A real hub serving each server on its own subdomain of localhost (``subdomain_ho
 resolves ``*.localhost`` to the loopback), two students matched into a room. The attacker puts
 a page into the room; the victim, logged in to the hub in Chromium, opens the room. Script
 running there with the room's origin (a trusted HTML output, a page the room serves) must not
-read the hub's cookies nor call the hub API or the PeerPrep service as the victim.
+read the hub's cookies nor call the hub API or the PeerPrep service as the victim, and through
+the room's own relay it reaches only the room's own actions. How script is kept out of the room
+page in the first place: tests/security/test_room_page.py.
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ ATTACK = """async ({hub, service, victim, relay}) => {
   // Not a cross-origin call: the room's own relay, with the victim's session on the room.
   out.relayMe = await tryFetch(relay);
   const roomXsrf = /(?:^|; )_xsrf=([^;]+)/.exec(out.cookie || "");
-  out.relayMeWithXsrf = await tryFetch(relay,
-    {headers: {"X-XSRFToken": roomXsrf ? decodeURIComponent(roomXsrf[1]) : ""}});
+  const roomHeaders = {"X-XSRFToken": roomXsrf ? decodeURIComponent(roomXsrf[1]) : ""};
+  out.relayMeWithXsrf = await tryFetch(relay, {headers: roomHeaders});
+  out.relayHistoryWithXsrf = await tryFetch(relay.replace(/me$/, "history"),
+    {headers: roomHeaders});
   for (const v of Object.values(out)) { if (v && v.body) v.body = v.body.slice(0, 300); }
   return out;
 }"""
@@ -127,13 +131,22 @@ def test_room_script_cannot_act_as_the_partner_at_the_hub_or_service(attack, whe
         assert attack["victim"] not in answer.get("body", ""), (call, answer)
 
 
+def test_room_script_cannot_use_the_rooms_relay_beyond_the_room(attack):
+    # The room's relay does the room's own actions only (jupyter_peerprep/room_relay.py):
+    # the victim's history is refused even with the victim's session and _xsrf.
+    answer = attack["lab"]["relayHistoryWithXsrf"]
+    assert answer.get("status") == 403, answer
+    assert "your own JupyterLab" in answer["body"], answer
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="open (issue 12): script running in the room's own JupyterLab page shares the "
-    "victim's session on the pair server, so it can call the room's relay as the victim; "
-    "subdomains cannot separate two users of one server. Needs the relay to act for the room, "
-    "not the visitor, on anything but room actions (identity work).",
+    reason="cannot be closed on one origin (docs/explanation/security.md, 'What remains'): "
+    "script that already runs in the room's page shares the victim's session on the pair "
+    "server, so it can do the room's own actions as the victim (who am I, the room, Run, "
+    "Submit, End), which the room panel needs from the relay. The room page policy keeps "
+    "students' script out of that page (tests/security/test_room_page.py).",
 )
-def test_room_script_cannot_use_the_rooms_relay_as_the_partner(attack):
+def test_room_script_cannot_do_the_rooms_own_actions_as_the_partner(attack):
     answer = attack["lab"]["relayMeWithXsrf"]
     assert "blocked" in answer or answer["status"] != 200, answer
