@@ -14,6 +14,8 @@ visitors passing through the server must be out of that code's reach:
   of the environment, and ``python -m jupyter_peerprep.credentials <server command>`` puts them
   into the server's ``os.environ`` in-process. So no process in the sandbox (bubblewrap's init,
   the shell) starts with them in its environment block, which ``/proc/<pid>/environ`` shows.
+  It also takes the working directory (the home, which kernels write) off the server's
+  ``sys.path``, where ``python -m`` put it.
 """
 
 from __future__ import annotations
@@ -104,6 +106,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("usage: python -m jupyter_peerprep.credentials <server command> [args...]")
     take_over()
     make_undumpable()
+    # `python -m` put the working directory first on sys.path: the server's home, which its
+    # kernels write. A package planted there under the name of one the server imports on
+    # demand (nbconvert, say) would run inside the server, next to the visitors' tokens.
+    if sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd():
+        del sys.path[0]
     script = shutil.which(args[0]) or args[0]
     with open(script, "rb") as f:
         is_python = f.read(2) == b"#!" and b"python" in f.readline()

@@ -5,12 +5,14 @@ Every server is a container of the single-user image (``hub_config/jupyterhub_co
 the same treatment as from the embedded default's ``PeerPrepSpawner``: real-time collaboration
 on with its document store in the room's home, a short hub-auth cache so a revoked share stops
 working quickly, no "Authorize access" page for the two students, only the limited kernel
-(``kernels/peerprep-python``), and their own memory, CPU and pids limits. Students' own servers
-run with collaboration off.
+(``kernels/peerprep-python``), their own memory, CPU and pids limits, and Jupyter's config
+and data directories in the image's read-only environment (``room_env.py``). Students' own
+servers run with collaboration off.
 """
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from dockerspawner import DockerSpawner
@@ -18,6 +20,7 @@ from jupyterhub.traitlets import ByteSpecification
 from traitlets import Float, Integer, Unicode
 
 from .hub.auth import is_pair_user
+from .room_env import pair_server_args, pair_server_environment
 from .spawner import PeerPrepSpawner, room_kernel_args
 
 
@@ -58,6 +61,13 @@ class PeerPrepDockerSpawner(DockerSpawner):
         help="Where a pair server keeps its collaboration document store (inside the container).",
     ).tag(config=True)
 
+    pair_python_prefix = Unicode(
+        "/opt/peerprep",
+        help="""The single-user image's Python environment (root-owned, read-only to the
+        server's user). A pair server's Jupyter config and data directories are its own, so no
+        extension or setting a student writes into the room's home is loaded (room_env.py).""",
+    ).tag(config=True)
+
     @property
     def is_pair(self) -> bool:
         return is_pair_user(self.user.name)
@@ -71,10 +81,17 @@ class PeerPrepDockerSpawner(DockerSpawner):
                 f"--SQLiteYStore.db_path={self.pair_ystore_path}",
                 "--YDocExtension.document_save_delay=0.5",
                 *room_kernel_args(),
+                *pair_server_args(posixpath.dirname(self.pair_ystore_path)),
             ]
         else:
             args.append("--YDocExtension.disable_rtc=True")
         return args
+
+    def get_env(self) -> dict[str, str]:
+        env: dict[str, str] = super().get_env()
+        if self.is_pair:
+            env.update(pair_server_environment(self.pair_python_prefix))
+        return env
 
     async def start(self, *args: Any, **kwargs: Any) -> Any:
         if self.is_pair:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import os
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Float, List, Unicode, default
 
 from ._version import __version__
 from .credentials import withhold_from_children
+from .hub.auth import is_pair_user
 from .relay import RelayHandler, StatusHandler
+from .room_page import RoomPagePolicy, install
 
 
 class PeerPrepExtension(ExtensionApp):
@@ -52,9 +54,76 @@ class PeerPrepExtension(ExtensionApp):
         help="Seconds a relayed event stream (the matching status stream) may stay open.",
     ).tag(config=True)
 
+    server_user = Unicode(
+        help="""The hub user whose server this is. Defaults to $JUPYTERHUB_USER, which the hub
+        sets for every spawned server; a ``pair-`` user's server is a room.""",
+    ).tag(config=True)
+
+    @default("server_user")
+    def _default_server_user(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER", "")
+
+    room_actions_only = Bool(
+        help="""Relay only the room's own actions (the room, its runs, Submit, End, for the
+        room of this server) and refuse the rest with a 403. On by default on pair servers:
+        script in a room's page shares the partner's session there. Turning it off lets such
+        script read the partner's history, edit their profile and, for an instructor partner,
+        open hidden tests.""",
+    ).tag(config=True)
+
+    @default("room_actions_only")
+    def _default_room_actions_only(self) -> bool:
+        return is_pair_user(self.server_user)
+
+    room_page_policy = Bool(
+        help="""Apply the room page policy (room_page.py): a Content-Security-Policy that
+        allows scripts only from JupyterLab's static files and installed lab extensions, no
+        hub token in the page, and the plugins in ``room_disabled_extensions`` off. On by
+        default on pair servers, where two students share one origin.""",
+    ).tag(config=True)
+
+    @default("room_page_policy")
+    def _default_room_page_policy(self) -> bool:
+        return is_pair_user(self.server_user)
+
+    room_script_paths = List(
+        Unicode(),
+        ["static/lab/", "lab/extensions/"],
+        help="""Paths under the server's base URL the room page may load scripts from: the
+        JupyterLab bundle and the installed lab extensions. Never a path serving the room's
+        files (``files/``).""",
+    ).tag(config=True)
+
+    room_disabled_extensions = List(
+        Unicode(),
+        ["@jupyterlab/javascript-extension", "@jupyterlab/vega5-extension"],
+        help="""JupyterLab plugins disabled on a room's page: those that evaluate what an
+        output holds (the ``application/javascript`` renderer; Vega, which compiles a chart's
+        expressions to functions). JupyterLab needs ``eval`` for itself, so the page's policy
+        cannot refuse it: one student's output would run in the partner's page.""",
+    ).tag(config=True)
+
+    room_csp_extra = Unicode(
+        "",
+        help="""More Content-Security-Policy directives for the room page (e.g.
+        "connect-src 'self'"), appended to the policy's own.""",
+    ).tag(config=True)
+
+    room_id: str | None = None
+
     def initialize_settings(self) -> None:
         self.settings["peerprep"] = self
         self._withhold_hub_credentials()
+        if self.room_page_policy:
+            assert self.serverapp is not None
+            policy = RoomPagePolicy(
+                self.serverapp.base_url,
+                self.room_script_paths,
+                self.room_disabled_extensions,
+                self.room_csp_extra,
+            )
+            install(self.serverapp, policy)
+            self.log.info("PeerPrep: room page policy on (%s)", policy.script_paths)
         if not self.service_url:
             self.log.warning(
                 "PeerPrep: no service URL (set $PEERPREP_SERVICE_URL or "

@@ -6,6 +6,10 @@ this server, or the token the caller sent). The service believes only the hub ab
 it is, so on a pair server each student acts as themselves, and nothing in the room (the
 server's own token included) can act for a student (``hub/auth.py``,
 docs/explanation/security.md).
+
+On a pair server it forwards the room's own actions only, for the room of that server
+(``room_relay.py``): script in a room's page, which shares the partner's session there, cannot
+read the partner's history, edit their profile or open a question's hidden tests.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from urllib.parse import urljoin
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+
+from .room_relay import NOT_A_ROOM_ACTION, NotARoomAction, not_this_room, room_action
 
 if TYPE_CHECKING:
     from .extension import PeerPrepExtension
@@ -53,7 +59,7 @@ class StatusHandler(PeerPrepHandler):
 class RelayHandler(PeerPrepHandler):
     """Forward one API call to the service and hand its answer back unchanged."""
 
-    def _target(self, path: str) -> str:
+    def _target(self, path: str, with_query: bool = True) -> str:
         base = self.peerprep.service_url
         if not base:
             raise web.HTTPError(
@@ -64,7 +70,7 @@ class RelayHandler(PeerPrepHandler):
         if not base.endswith("/"):
             base += "/"
         url = urljoin(base, "api/" + path)
-        if self.request.query:
+        if with_query and self.request.query:
             url += "?" + self.request.query
         return url
 
@@ -88,7 +94,40 @@ class RelayHandler(PeerPrepHandler):
                 headers[name] = self.request.headers[name]
         return headers
 
+    async def _check_room_action(self, path: str) -> None:
+        """On a pair server: refuse anything but the room's own actions on its own room."""
+        try:
+            room_id = room_action(self.request.method or "GET", path)
+        except NotARoomAction:
+            raise web.HTTPError(403, NOT_A_ROOM_ACTION) from None
+        if room_id is not None and room_id != await self._room_of_this_server():
+            raise web.HTTPError(403, not_this_room(room_id))
+
+    async def _room_of_this_server(self) -> str | None:
+        """The id of the room this pair server serves: the visitor's current room, when the
+        service says this server is its room's (remembered: a pair server is never reused)."""
+        if self.peerprep.room_id:
+            return self.peerprep.room_id
+        request = HTTPRequest(
+            self._target("rooms/current", with_query=False),
+            headers={"Authorization": f"token {self._visitor_token()}"},
+            request_timeout=self.peerprep.request_timeout,
+        )
+        try:
+            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+            answer = json.loads(response.body or b"{}") if response.code == 200 else {}
+            room = answer.get("room") or {}
+        except (OSError, HTTPClientError, ValueError) as e:
+            raise web.HTTPError(
+                502, f"Cannot reach the PeerPrep service at {self.peerprep.service_url}: {e}"
+            ) from None
+        if room.get("pair_user") and room.get("pair_user") == self.peerprep.server_user:
+            self.peerprep.room_id = str(room["id"])
+        return self.peerprep.room_id
+
     async def _relay(self, path: str) -> None:
+        if self.peerprep.room_actions_only:
+            await self._check_room_action(path)
         url = self._target(path)
         streaming = "text/event-stream" in self.request.headers.get("Accept", "")
         body = self.request.body if self.request.method in ("POST", "PUT", "PATCH") else None

@@ -20,7 +20,8 @@ Pair servers offer only the limited kernel (``kernels/peerprep-python``: rlimits
 priority), never the unlimited ``python3``.
 
 Pair servers (hub users ``pair-*``) also get real-time collaboration on, with its document store
-in the room's directory, and a short hub-auth cache so a revoked share stops working quickly.
+in the room's directory, a short hub-auth cache so a revoked share stops working quickly, and
+Jupyter's config and data directories in the read-only environment (``room_env.py``).
 Students' own servers run with collaboration off.
 """
 
@@ -41,6 +42,7 @@ from traitlets import Bool, Integer, List, Unicode, default
 from . import credentials
 from .hub.auth import is_pair_user
 from .questions.locations import bank_locations
+from .room_env import pair_server_args, pair_server_environment
 from .sandbox.bwrap import CgroupSet
 
 # The kernel spec of pair servers (kernels/peerprep-python): the only one a room offers.
@@ -254,6 +256,7 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
                 f"--SQLiteYStore.db_path={os.path.join(home, '.jupyter_ystore.db')}",
                 "--YDocExtension.document_save_delay=0.5",
                 *room_kernel_args(),
+                *pair_server_args(home),
             ]
         else:
             args.append("--YDocExtension.disable_rtc=True")
@@ -263,6 +266,9 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         # The hub secrets reach the server through a pipe, not the environment: no process in
         # the sandbox but the server ever holds them (jupyter_peerprep/credentials.py).
         env, self._secrets_fd = credentials.hand_over(super().get_env())
+        if self.is_pair:
+            # Jupyter's config and data directories out of the room's writable home (room_env.py).
+            env.update(pair_server_environment(sys.prefix))
         if self._secrets_fd is not None:
             popen_kwargs: dict[str, Any] = dict(self.popen_kwargs)  # type: ignore[has-type]
             self.popen_kwargs = {**popen_kwargs, "pass_fds": (self._secrets_fd,)}

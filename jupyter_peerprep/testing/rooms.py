@@ -25,10 +25,10 @@ def new_student(
     return user
 
 
-def new_admin(hub_url: str, name: str = "admin") -> HubUser:
+def new_admin(hub_url: str, name: str = "admin", *, subdomains: bool = False) -> HubUser:
     """The hub's admin (``PEERPREP_ADMIN``, an instructor), signed up, logged in, with a running
     server, once the service lists a question."""
-    admin = HubUser(hub_url, name)
+    admin = HubUser(hub_url, name, subdomains=subdomains)
     admin.signup()
     admin.login()
     admin.start_server()

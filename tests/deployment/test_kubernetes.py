@@ -199,14 +199,20 @@ def test_pair_pods_have_no_egress_but_hub_service_and_dns(objects, values):
     assert pair["kubespawner_override"]["extra_labels"]["peerprep.io/role"] == "pair"
 
 
-def test_profiles_follow_the_user_name(values):
-    """The extraConfig picks the pair profile for pair-<id> users, the student one otherwise."""
+def extra_config(values: dict[str, Any]) -> Config:
+    """The hub's configuration after the values' extraConfig snippets, run in order."""
     config = Config()
     config.KubeSpawner.profile_list = values["singleuser"]["profileList"]
     config.KubeSpawner.environment = {}
     namespace = {"c": config}
     for name, source in sorted(values["hub"]["extraConfig"].items()):
         exec(compile(source, f"extraConfig/{name}", "exec"), namespace)
+    return config
+
+
+def test_profiles_follow_the_user_name(values):
+    """The extraConfig picks the pair profile for pair-<id> users, the student one otherwise."""
+    config = extra_config(values)
     choose = config.KubeSpawner.profile_list
     pair = choose(SimpleNamespace(user=SimpleNamespace(name="pair-0123456789ab")))
     student = choose(SimpleNamespace(user=SimpleNamespace(name="alice")))
@@ -215,6 +221,20 @@ def test_profiles_follow_the_user_name(values):
     assert pair[0]["kubespawner_override"]["mem_limit"] == "1G"
     url = config.KubeSpawner.environment["PEERPREP_SERVICE_URL"]
     assert url == "http://peerprep:10101/services/peerprep/"
+
+
+def test_pair_servers_load_no_jupyter_config_or_extension_from_their_home(values):
+    """A pair pod's Jupyter config and data directories are the image's read-only ones."""
+    config = extra_config(values)
+    hook = config.KubeSpawner.pre_spawn_hook
+    for name in ("pair-0123456789ab", "alice"):
+        spawner = SimpleNamespace(user=SimpleNamespace(name=name), environment={}, args=[])
+        hook(spawner)
+        if name.startswith("pair-"):
+            assert spawner.environment["JUPYTER_CONFIG_DIR"] == "/opt/peerprep/etc/jupyter"
+            assert spawner.environment["JUPYTER_DATA_DIR"] == "/opt/peerprep/share/jupyter"
+        else:
+            assert spawner.environment == {} and spawner.args == []
 
 
 def test_servers_are_served_on_subdomains_with_a_wildcard_certificate(values):

@@ -4,15 +4,14 @@ A real hub serving each server on its own subdomain of localhost (``subdomain_ho
 resolves ``*.localhost`` to the loopback), two students matched into a room. The attacker puts
 a page into the room; the victim, logged in to the hub in Chromium, opens the room. Script
 running there with the room's origin (a trusted HTML output, a page the room serves) must not
-read the hub's cookies nor call the hub API or the PeerPrep service as the victim.
+read the hub's cookies nor call the hub API or the PeerPrep service as the victim, and through
+the room's own relay it reaches only the room's own actions. How script is kept out of the room
+page in the first place: tests/security/test_room_page.py.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,39 +50,13 @@ ATTACK = """async ({hub, service, victim, relay}) => {
   // Not a cross-origin call: the room's own relay, with the victim's session on the room.
   out.relayMe = await tryFetch(relay);
   const roomXsrf = /(?:^|; )_xsrf=([^;]+)/.exec(out.cookie || "");
-  out.relayMeWithXsrf = await tryFetch(relay,
-    {headers: {"X-XSRFToken": roomXsrf ? decodeURIComponent(roomXsrf[1]) : ""}});
+  const roomHeaders = {"X-XSRFToken": roomXsrf ? decodeURIComponent(roomXsrf[1]) : ""};
+  out.relayMeWithXsrf = await tryFetch(relay, {headers: roomHeaders});
+  out.relayHistoryWithXsrf = await tryFetch(relay.replace(/me$/, "history"),
+    {headers: roomHeaders});
   for (const v of Object.values(out)) { if (v && v.body) v.body = v.body.slice(0, 300); }
   return out;
 }"""
-
-
-@pytest.fixture(scope="module")
-def localhost_subdomains() -> Iterator[None]:
-    """This test process resolves ``*.localhost`` to the loopback, as browsers do."""
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(host, str) and host.endswith(".localhost"):
-            host = "127.0.0.1"
-        return real(host, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket, "getaddrinfo", getaddrinfo)
-        yield
-
-
-@pytest.fixture(scope="module")
-def subdomain_hub(make_hub: Any, tmp_path_factory: Any, localhost_subdomains: None) -> Any:
-    bank = tmp_path_factory.mktemp("bank")
-    shutil.copy(REPO / "question_bank" / "best-single-trade.ipynb", bank)
-    config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
-    config.write_text(
-        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
-        "c.RoomManager.warm_pool_size = 0\n"
-        "c.RoomManager.idle_timeout = 0\n"
-    )
-    return make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)}, subdomains=True)
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +67,10 @@ def room(subdomain_hub: Any) -> tuple[HubUser, HubUser, dict[str, Any]]:
     return attacker, victim, match_pair(attacker, victim)
 
 
-def log_in(page: Any, hub_url: str, user: HubUser) -> None:
-    page.goto(f"{hub_url}/hub/login")
-    page.fill("#username_input", user.name)
-    page.fill("#password_input", user.password)
-    page.click("#login_submit")
-    page.wait_for_url(f"**/user/{user.name}/**", timeout=90_000)
-
-
 @pytest.fixture(scope="module")
-def attack(room: Any, subdomain_hub: Any, browser: Any, tmp_path_factory: Any) -> dict[str, Any]:
+def attack(
+    room: Any, subdomain_hub: Any, browser: Any, log_in: Any, tmp_path_factory: Any
+) -> dict[str, Any]:
     """The attacker's script, run in the victim's browser: in the room's JupyterLab page
     (as a trusted HTML output or anything else that runs there would) and in a page the
     attacker wrote into the room. Returns what it could read, per place."""
@@ -164,13 +131,22 @@ def test_room_script_cannot_act_as_the_partner_at_the_hub_or_service(attack, whe
         assert attack["victim"] not in answer.get("body", ""), (call, answer)
 
 
+def test_room_script_cannot_use_the_rooms_relay_beyond_the_room(attack):
+    # The room's relay does the room's own actions only (jupyter_peerprep/room_relay.py):
+    # the victim's history is refused even with the victim's session and _xsrf.
+    answer = attack["lab"]["relayHistoryWithXsrf"]
+    assert answer.get("status") == 403, answer
+    assert "your own JupyterLab" in answer["body"], answer
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="open (issue 12): script running in the room's own JupyterLab page shares the "
-    "victim's session on the pair server, so it can call the room's relay as the victim; "
-    "subdomains cannot separate two users of one server. Needs the relay to act for the room, "
-    "not the visitor, on anything but room actions (identity work).",
+    reason="cannot be closed on one origin (docs/explanation/security.md, 'What remains'): "
+    "script that already runs in the room's page shares the victim's session on the pair "
+    "server, so it can do the room's own actions as the victim (who am I, the room, Run, "
+    "Submit, End), which the room panel needs from the relay. The room page policy keeps "
+    "students' script out of that page (tests/security/test_room_page.py).",
 )
-def test_room_script_cannot_use_the_rooms_relay_as_the_partner(attack):
+def test_room_script_cannot_do_the_rooms_own_actions_as_the_partner(attack):
     answer = attack["lab"]["relayMeWithXsrf"]
     assert "blocked" in answer or answer["status"] != 200, answer
