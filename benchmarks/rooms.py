@@ -13,7 +13,8 @@ clock starts when the second enqueue is answered and stops when both students' Y
 hold the synced question notebook of the room. Goal: warm p95 <= 1 s and <= 0.25 x cold p50.
 
 Memory per idle room: unique memory (USS) of a pair server's whole process tree (bubblewrap,
-JupyterLab server, and a started kernel), measured on one active room of the warm hub.
+JupyterLab server, and a started kernel), measured on every active room of the warm hub, by
+process.
 
 Prints a table and writes ``benchmarks/results/rooms.json``.
 """
@@ -44,6 +45,9 @@ from jupyter_peerprep.launch import LocalHub  # noqa: E402
 from jupyter_peerprep.pytest_plugin import find_free_port  # noqa: E402
 from jupyter_peerprep.testing.hubclient import HubUser  # noqa: E402
 from jupyter_peerprep.testing.ydoc import YClient  # noqa: E402
+
+# Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
+PROFILES = {"quick": ["--matches", "5"], "full": ["--matches", "20"]}
 
 
 def demo_question(bank: Path) -> None:
@@ -155,8 +159,22 @@ def end(a: HubUser, room: dict[str, Any]) -> None:
     )
 
 
-def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
-    """USS (MiB) of the pair server's process tree with one kernel started."""
+def process_kind(proc: psutil.Process) -> str:
+    """What a process of a pair server's tree is, for the memory breakdown."""
+    with contextlib.suppress(psutil.Error):
+        cmdline = " ".join(proc.cmdline())
+        if "ipykernel" in cmdline:
+            return "kernel"
+        if proc.name() == "bwrap":
+            return "bubblewrap"
+        if "jupyter" in cmdline:
+            return "Jupyter server"
+        return proc.name()
+    return "gone"
+
+
+def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> dict[str, float]:
+    """USS (MiB) of the pair server's process tree with one kernel started, by process kind."""
     headers = {"Authorization": f"token {a.token()}"}
     server = f"{hub.url}/user/{room['pair_user']}"
     kernel = a.session.post(f"{server}/api/kernels", json={}, headers=headers).json()
@@ -167,13 +185,14 @@ def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
         if "bwrap" in " ".join(p.info["cmdline"] or [])
         and f"homes/{room['pair_user']}" in " ".join(p.info["cmdline"] or [])
     ]
-    total = 0
+    by_kind: dict[str, float] = {}
     for root in roots:
         for proc in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                total += proc.memory_full_info().uss
+                kind = process_kind(proc)
+                by_kind[kind] = by_kind.get(kind, 0.0) + proc.memory_full_info().uss / 2**20
     a.session.delete(f"{server}/api/kernels/{kernel['id']}", headers=headers)
-    return total / 2**20
+    return by_kind
 
 
 def measure(pool: int, matches: int) -> dict[str, Any]:
@@ -182,14 +201,14 @@ def measure(pool: int, matches: int) -> dict[str, Any]:
         try:
             a, b = students(hub)
             times: list[float] = []
-            memory = None
+            memory: list[dict[str, float]] = []
             for i in range(matches):
                 if pool:
                     wait(lambda: pool_ready(hub) >= pool, 180, "pool refill", interval=0.1)
                 seconds, room = one_match(hub, a, b)
                 times.append(seconds)
-                if pool and i == 0:
-                    memory = room_memory(room, a, hub)
+                if pool:
+                    memory.append(room_memory(room, a, hub))
                 end(a, room)
                 print(f"  {'warm' if pool else 'cold'} match {i + 1}: {seconds:.3f}s", flush=True)
             return {"pool": pool, "times": times, "memory_mib": memory}
@@ -222,12 +241,15 @@ def main() -> None:
             f"{r['max_s']:>8.3f}"
         )
     print(f"\nwarm p95 / cold p50 = {ratio:.3f}  (goal <= 0.25; warm p95 goal <= 1 s)")
-    print(f"memory per idle room (server + kernel, USS): {warm['memory_mib']:.0f} MiB")
+    per_room = [sum(m.values()) for m in warm["memory_mib"]]
+    memory = statistics.median(per_room) if per_room else float("nan")
+    print(f"memory per idle room (USS, median of {len(per_room)} rooms): {memory:.0f} MiB")
     out = {
         "machine": machine(),
         "rows": rows,
         "warm_p95_over_cold_p50": ratio,
-        "memory_per_idle_room_mib": warm["memory_mib"],
+        "memory_per_idle_room_mib": memory,
+        "memory_per_room_by_process_mib": warm["memory_mib"],
         "raw": {"warm": warm["times"], "cold": cold["times"]},
     }
     print(f"wrote {write_results('rooms', out)}")
