@@ -18,10 +18,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
-from jupyter_peerprep.grader.complexity import MODELS  # noqa: E402
+from jupyter_peerprep.grader.complexity import MODELS
 
 Results = dict[str, Any]
 Images = list[tuple[str, str]]
@@ -53,9 +53,7 @@ def distribution(ax: Any, series: dict[str, list[float]], unit: str) -> None:
 
 def sandbox(r: Results, images: Path) -> Images:
     samples = r.get("samples_ms") or {}
-    runs = {
-        k: samples[k] for k in ("bare", "bwrap", "docker", "docker_run_cli") if samples.get(k)
-    }
+    runs = {k: samples[k] for k in ("bare", "bwrap", "docker", "docker_run_cli") if samples.get(k)}
     submits = {
         k.replace("submit_easy_", "Submit, "): samples[k]
         for k in ("submit_easy_bwrap", "submit_easy_docker")

@@ -37,8 +37,10 @@ def context(results: Results) -> str:
     run = results.get("run") or {}
     machine = results.get("machine") or {}
     cpus = run.get("cpus") or machine.get("cpus")
-    load0 = run.get("load_at_start") or machine.get("loadavg_at_start") or machine.get(
-        "load_avg_at_start"
+    load0 = (
+        run.get("load_at_start")
+        or machine.get("loadavg_at_start")
+        or machine.get("load_avg_at_start")
     )
     load1 = run.get("load_at_end") or machine.get("load_avg_at_end")
     parts = [f"{cpus} CPUs" if cpus else "CPUs unknown"]
@@ -80,7 +82,9 @@ def sandbox(r: Results) -> str:
     out = [md_table(rows), ""]
     ratio = r.get("bwrap_overhead_over_container_cost")
     if ratio is not None:
-        out.append(f"- **bwrap overhead / per-run container cost: {ratio:.3f}** (goal at most 0.1).")
+        out.append(
+            f"- **bwrap overhead / per-run container cost: {ratio:.3f}** (goal at most 0.1)."
+        )
     rps = r.get("throughput_runs_per_s") or {}
     if rps:
         each = ", ".join(f"{k} {v}" for k, v in rps.items())
@@ -88,12 +92,14 @@ def sandbox(r: Results) -> str:
     submit = r.get("submit_easy_bwrap")
     if submit:
         met = "met" if submit["p50_ms"] < 1500 else "not met"
-        out.append(f"- **Easy Submit p50 {submit['p50_ms']:.0f} ms** on bwrap (goal under 1.5 s: {met}).")
+        out.append(
+            f"- **Easy Submit p50 {submit['p50_ms']:.0f} ms** on bwrap (goal under 1.5 s: {met})."
+        )
         c = submit.get("complexity") or {}
         if c:
             out.append(
-                f"- The complexity estimate of the benchmark's linear two-sum: `{c.get('estimate')}` "
-                f"(confidence {c.get('confidence')})."
+                "- The complexity estimate of the benchmark's linear two-sum: "
+                f"`{c.get('estimate')}` (confidence {c.get('confidence')})."
             )
     return "\n".join(out)
 
