@@ -261,6 +261,21 @@ class DatabaseCollector(Collector):
                     .group_by(Room.state)
                 ).all()
             )
+            # When each room in a transitional state entered it: starting from its creation,
+            # ending from the end request.
+            since = dict(
+                session.execute(
+                    select(Room.state, func.min(Room.created))
+                    .where(Room.state == RoomState.starting.value)
+                    .group_by(Room.state)
+                ).all()
+            ) | dict(
+                session.execute(
+                    select(Room.state, func.min(Room.ended))
+                    .where(Room.state == RoomState.ending.value)
+                    .group_by(Room.state)
+                ).all()
+            )
             servers = dict(
                 session.execute(
                     select(PairServer.state, func.count())
@@ -324,6 +339,19 @@ class DatabaseCollector(Collector):
         for state in LIVE_ROOM_STATES:
             by_state.add_metric([state], rooms.get(state, 0))
         yield by_state
+
+        oldest_room = GaugeMetricFamily(
+            "peerprep_rooms_oldest_seconds",
+            "How long the oldest room in a transitional state has been in it (starting: since "
+            "the match; ending: since the end request); 0 when none is. A room stays starting "
+            "for seconds (a cold spawn) and ending for about one room-manager tick.",
+            labels=["state"],
+        )
+        for state in (RoomState.starting.value, RoomState.ending.value):
+            entered = since.get(state)
+            age = (now - _aware(entered)).total_seconds() if entered is not None else 0.0
+            oldest_room.add_metric([state], max(0.0, age))
+        yield oldest_room
 
         pool = GaugeMetricFamily(
             "peerprep_pair_servers",
