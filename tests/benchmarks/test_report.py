@@ -101,7 +101,9 @@ def test_every_plot_is_a_png_the_page_links(report):
             width, height = png_size(images / file)
             assert width >= 400 and height >= 200, file
             assert f"](images/benchmarks/{file})" in block(page, name)
-    assert sorted(p.name for p in images.iterdir()) == sorted(f for fs in PLOTS.values() for f in fs)
+    assert sorted(p.name for p in images.iterdir()) == sorted(
+        f for fs in PLOTS.values() for f in fs
+    )
 
 
 def test_prose_stays_and_a_second_run_changes_nothing(report):

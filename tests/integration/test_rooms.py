@@ -1,13 +1,12 @@
 """Pair rooms on a real hub with the real spawner: match, share, collaborate, sandbox, end.
 
-One hub serves the whole module (spawning is the slow part); the question bank is a single
-small question so the service is ready in seconds.
+One hub serves the whole module (``room_hub`` in conftest.py: spawning is the slow part); the
+question bank is a single small question so the service is ready in seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import os
 import signal
@@ -21,41 +20,13 @@ import pytest
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
 from jupyter_peerprep.testing.rooms import match_pair as pair_into_room
-from jupyter_peerprep.testing.rooms import new_student, wait_for_questions
+from jupyter_peerprep.testing.rooms import new_student
 from jupyter_peerprep.testing.ydoc import YClient, edit_cell_concurrently
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
-
-
-def _question_notebook() -> dict:
-    path = HERE.parent / "questions" / "question_notebooks.py"
-    spec = importlib.util.spec_from_file_location("question_notebooks", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.build_notebook()
-
-
-@pytest.fixture(scope="module")
-def room_hub(make_hub, tmp_path_factory):
-    bank = tmp_path_factory.mktemp("bank")
-    (bank / "pair-sum-demo.ipynb").write_text(json.dumps(_question_notebook()))
-    config = tmp_path_factory.mktemp("svc") / "peerprep_config.py"
-    config.write_text(
-        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
-        "c.RoomManager.warm_pool_size = 1\n"
-        "c.RoomManager.idle_timeout = 0\n"
-    )
-    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
-    admin = HubUser(hub.url, "admin")
-    admin.signup()
-    admin.login()
-    admin.start_server()
-    wait_for_questions(admin)
-    return hub
 
 
 def new_user(hub, prefix: str) -> HubUser:
