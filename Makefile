@@ -33,6 +33,9 @@ export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(P
 help:
 	@echo "make run    start PeerPrep on http://127.0.0.1:8000 (embedded default)"
 	@echo "make test   lint, type-check and run every test"
+	@echo "make benchmarks       run every benchmark (quick, ~10 min), rewrite docs/benchmarks.md"
+	@echo "make benchmarks-full  the same with the long runs"
+	@echo "make dashboard        rebuild the Grafana dashboard files from monitoring/dashboard.py"
 
 setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/labext $(STAMPS)/proxy
 
