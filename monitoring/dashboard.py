@@ -294,11 +294,14 @@ def layout(rows: list[tuple[str, list[Any]]]) -> list[Any]:
     for title, row in rows:
         panels.append(g.RowPanel(title=title, gridPos=g.GridPos(h=1, w=WIDTH, x=0, y=y)))
         y += 1
-        width = WIDTH // len(row)
+        # Equal shares of the 24 columns; the first panels take the remainder.
+        widths = [WIDTH // len(row) + (i < WIDTH % len(row)) for i in range(len(row))]
         height = 4 if title == "Now" else HEIGHT
-        for i, panel in enumerate(row):
-            panel.gridPos = g.GridPos(h=height, w=width, x=i * width, y=y)
+        x = 0
+        for panel, width in zip(row, widths, strict=True):
+            panel.gridPos = g.GridPos(h=height, w=width, x=x, y=y)
             panels.append(panel)
+            x += width
         y += height
     return panels
 

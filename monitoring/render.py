@@ -99,10 +99,11 @@ def render(
     for panel in panels:
         pos = panel["gridPos"]
         # Figure coordinates: x in 24 columns, y from the top, with a margin for the title.
+        left, width = 0.03, 0.96  # room for the y-axis labels of the leftmost panels
         rect = (
-            pos["x"] / 24 + 0.006,
+            left + width * pos["x"] / 24 + 0.006,
             1 - (pos["y"] + pos["h"]) / (rows + 1.2) + 0.012,
-            pos["w"] / 24 - 0.012,
+            width * pos["w"] / 24 - 0.03,
             pos["h"] / (rows + 1.2) - 0.035,
         )
         if panel["type"] == "row":
@@ -120,6 +121,7 @@ def render(
             draw_stat(ax, data)
         else:
             draw_series(ax, panel, data)
+            ax.set_xlim(datetime.fromtimestamp(start), datetime.fromtimestamp(end))
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=80, metadata={"Software": None})
     plt.close(fig)
