@@ -163,7 +163,8 @@ class GraderSlots(asyncio.Semaphore):
     def __init__(self, slots: int) -> None:
         super().__init__(slots)
         GRADER_SLOTS.set(slots)
-        self._since: list[float] = []
+        # When each task holding a slot got it (``async with`` acquires and releases in one task).
+        self._since: dict[asyncio.Task[Any] | None, float] = {}
 
     async def acquire(self) -> Literal[True]:
         started = time.monotonic()
@@ -175,12 +176,13 @@ class GraderSlots(asyncio.Semaphore):
         now = time.monotonic()
         GRADER_WAIT_SECONDS.observe(now - started)
         GRADER_RUNNING.inc()
-        self._since.append(now)
+        self._since[asyncio.current_task()] = now
         return True
 
     def release(self) -> None:
-        if self._since:
-            GRADER_RUN_SECONDS.observe(time.monotonic() - self._since.pop(0))
+        since = self._since.pop(asyncio.current_task(), None)
+        if since is not None:
+            GRADER_RUN_SECONDS.observe(time.monotonic() - since)
             GRADER_RUNNING.dec()
         super().release()
 
