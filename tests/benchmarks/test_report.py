@@ -159,3 +159,33 @@ def test_run_all_finds_every_benchmark_by_its_profiles(tmp_path):
     found, skipped = run_all.discover(tmp_path)
     assert found == {"new": {"quick": ["--n", "1"], "full": ["--n", "9"]}}
     assert skipped == ["helper.py"]
+
+
+def test_run_all_records_the_machine_context_of_each_script(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results"
+    results.mkdir()
+    (tmp_path / "tiny.py").write_text(
+        "import json, sys\n"
+        'PROFILES = {"quick": ["--n", "2"], "full": ["--n", "9"]}\n'
+        f"open({str(results / 'tiny.json')!r}, 'w').write(json.dumps({{'n': sys.argv[2]}}))\n"
+        "print('| tiny table |')\n"
+    )
+    (tmp_path / "broken.py").write_text(
+        'PROFILES = {"quick": [], "full": []}\nraise SystemExit(3)\n'
+    )
+    (results / "broken.json").write_text("{}")  # the last run's figures
+    monkeypatch.setattr(run_all, "HERE", tmp_path)
+    monkeypatch.setattr(run_all, "RESULTS", results)
+    ok = run_all.run_one("tiny", ["--n", "2"], "quick")
+    failed = run_all.run_one("broken", [], "quick")
+    assert ok["status"] == "ok" and failed["status"] == "failed (exit code 3)"
+    data = json.loads((results / "tiny.json").read_text())
+    assert data["n"] == "2"
+    run = data["run"]
+    assert run["profile"] == "quick" and run["args"] == ["--n", "2"] and run["cpus"] >= 1
+    assert len(run["load_at_start"]) == 3 and len(run["load_at_end"]) == 3
+    assert 0 <= run["steal_percent"] <= 100
+    # A failed script leaves no figures behind to be reported as this run's.
+    assert not (results / "broken.json").exists()
+    out = capsys.readouterr().out
+    assert "machine context for tiny: [" in out and "CPUs, load" in out
