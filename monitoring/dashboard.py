@@ -250,12 +250,15 @@ ROWS: list[tuple[str, list[Any]]] = [
         [
             series(
                 "Event-loop lag",
-                "How late the service's event loop runs its callbacks, per replica. Above a "
+                "How late the service's event loop ran its timers (p99 per replica). Above a "
                 "few hundred milliseconds every request and event stream of that replica "
                 "waits: something blocks the loop.",
                 [
                     target(
-                        "max by (instance) (peerprep_event_loop_lag_seconds)", "{{instance}}", "A"
+                        "histogram_quantile(0.99, sum by (instance, le) "
+                        f"(rate(peerprep_event_loop_lag_seconds_bucket[{RATE}])))",
+                        "{{instance}} p99",
+                        "A",
                     )
                 ],
                 unit="s",
