@@ -55,7 +55,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 from tornado import web
 
 from .models import (
@@ -208,6 +208,32 @@ def _count_database_error(context: Any) -> None:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# Room readiness is seen wherever a room moves from starting to active, by either path the
+# room code may take: an ORM change flushed (``before_flush``) or an UPDATE statement run
+# through the session (``do_orm_execute``), which is checked against the rooms it matches.
+@event.listens_for(Session, "do_orm_execute")
+def _observe_room_ready_update(state: ORMExecuteState) -> Any:
+    if not state.is_update or state.bind_mapper is None or state.bind_mapper.class_ is not Room:
+        return None
+    where = state.statement.whereclause  # type: ignore[attr-defined]
+    starting = select(Room.id, Room.created).where(Room.state == RoomState.starting.value)
+    if where is not None:
+        starting = starting.where(where)
+    created = dict(state.session.execute(starting, params=state.parameters).tuples().all())
+    if not created:
+        return None
+    result = state.invoke_statement()
+    became_active = state.session.execute(
+        select(Room.id, Room.started).where(
+            Room.id.in_(created), Room.state == RoomState.active.value
+        )
+    ).tuples()
+    for room_id, started in became_active:
+        ready = _aware(started or datetime.now(timezone.utc))
+        ROOM_READY.observe(max(0.0, (ready - _aware(created[room_id])).total_seconds()))
+    return result
 
 
 @event.listens_for(Session, "before_flush")

@@ -7,6 +7,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import update
 
 from jupyter_peerprep.hub import db
 from jupyter_peerprep.hub.models import PairServer, Question, Room
@@ -137,3 +138,44 @@ async def test_a_room_becoming_active_records_its_readiness(make_service):
         ("peerprep_room_ready_seconds_sum", ()), 0
     )
     assert 2.5 <= seconds <= 4
+
+
+async def test_a_room_activated_by_an_update_statement_records_its_readiness(make_service):
+    service, client = await make_service()
+    key = ("peerprep_room_ready_seconds_count", ())
+    now = datetime.now(timezone.utc)
+    with db.transaction(service.session_factory) as session:
+        session.add(Question(id="two-sum"))
+        session.flush()
+        rooms = [
+            Room(
+                pair_user=f"pair-update{i:06d}",
+                question_id="two-sum",
+                question_version=1,
+                difficulty="easy",
+                created=now - timedelta(seconds=2),
+                state=state,
+            )
+            for i, state in enumerate(["starting", "ending"])
+        ]
+        session.add_all(rooms)
+        session.flush()
+        starting, ending = (r.id for r in rooms)
+    before = await scrape(client)
+    changed = []
+    for room_id in (starting, ending, starting):  # only the first finds a starting room
+        with db.transaction(service.session_factory) as session:
+            result = session.execute(
+                update(Room)
+                .where(Room.id == room_id, Room.state == "starting")
+                .values(state="active", started=now)
+                .execution_options(synchronize_session=False)
+            )
+            changed.append(result.rowcount)
+    assert changed == [1, 0, 0]
+    after = await scrape(client)
+    assert after[key] == before.get(key, 0) + 1
+    seconds = after[("peerprep_room_ready_seconds_sum", ())] - before.get(
+        ("peerprep_room_ready_seconds_sum", ()), 0
+    )
+    assert 1.5 <= seconds <= 3
