@@ -165,3 +165,12 @@ def test_compose_monitoring_uses_the_same_files():
     assert {j["job_name"] for j in config["scrape_configs"]} == {"peerprep", "jupyterhub"}
     # Grafana listens on the host's loopback only.
     assert all(p.startswith("127.0.0.1:") for p in grafana["ports"])
+
+
+def test_the_how_to_explains_every_alert_and_metric():
+    page = (REPO / "docs" / "how-to" / "monitor.md").read_text()
+    for name in alerts():
+        assert f"| `{name}` |" in page, f"docs/how-to/monitor.md does not explain {name}"
+    for sample in dashboard.metric_names():
+        base = sample.removesuffix("_bucket").removesuffix("_count").removesuffix("_total")
+        assert base in page, f"docs/how-to/monitor.md does not list {sample}"
