@@ -35,7 +35,7 @@ from jupyter_peerprep.grader import Grader  # noqa: E402
 
 # Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
 PROFILES = {
-    "quick": ["--sizes", "250,500,1000,2000", "--repeats", "2"],
+    "quick": ["--sizes", "250,500,1000,2000", "--repeats", "3"],
     "full": ["--sizes", "500,1000,2000,4000,8000", "--repeats", "3"],
 }
 

@@ -50,7 +50,7 @@ from jupyter_peerprep.questions.loader import checksum, load_notebook  # noqa: E
 from jupyter_peerprep.questions.validate import validate_spec  # noqa: E402
 
 # Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
-PROFILES = {"quick": ["--runs", "3", "--bank", "5"], "full": ["--runs", "8", "--bank", "20"]}
+PROFILES = {"quick": ["--runs", "5", "--bank", "10"], "full": ["--runs", "10", "--bank", "20"]}
 
 
 async def time_sandbox_run(grader: Grader, runs: int) -> list[float]:

@@ -47,7 +47,7 @@ from jupyter_peerprep.testing.hubclient import HubUser  # noqa: E402
 from jupyter_peerprep.testing.ydoc import YClient  # noqa: E402
 
 # Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
-PROFILES = {"quick": ["--matches", "5"], "full": ["--matches", "20"]}
+PROFILES = {"quick": ["--matches", "10"], "full": ["--matches", "20"]}
 
 
 def demo_question(bank: Path) -> None:

@@ -43,7 +43,7 @@ DOCKER_HOST = os.environ.get("DOCKER_HOST", "unix:///run/peerprep-podman.sock")
 IMAGE = "localhost/peerprep-grader:latest"
 
 # Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
-PROFILES = {"quick": ["--runs", "10"], "full": ["--runs", "20"]}
+PROFILES = {"quick": ["--runs", "20"], "full": ["--runs", "40"]}
 
 TWO_SUM = """
 def two_sum(nums, target):
