@@ -20,17 +20,22 @@ CHP := $(NODE_PREFIX)/node_modules/.bin/configurable-http-proxy
 LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/null) \
 	labextension/package.json labextension/tsconfig.json
 # Debian packages PeerPrep needs: bwrap for the grader and local rooms, podman + runc as the
-# container engine behind the Docker API, Chromium for browser tests, debootstrap for images.
-SYSTEM_PACKAGES := bubblewrap podman runc chromium debootstrap
+# container engine behind the Docker API, Chromium for browser tests, debootstrap for images,
+# prometheus for promtool, which checks the alert rules (monitoring/alerts.yaml).
+SYSTEM_PACKAGES := bubblewrap podman runc chromium debootstrap prometheus
 PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)
 
-.PHONY: help run test lint format typecheck jest pytest setup clean engine images benchmarks
+.PHONY: help run test lint format typecheck jest pytest setup clean engine images benchmarks \
+	benchmarks-full dashboard
 
 help:
 	@echo "make run    start PeerPrep on http://127.0.0.1:8000 (embedded default)"
 	@echo "make test   lint, type-check and run every test"
+	@echo "make benchmarks       run every benchmark (quick, ~10 min), rewrite docs/benchmarks.md"
+	@echo "make benchmarks-full  the same with the long runs"
+	@echo "make dashboard        rebuild the Grafana dashboard files from monitoring/dashboard.py"
 
 setup: $(STAMPS)/system $(STAMPS)/venv $(STAMPS)/labext $(STAMPS)/proxy
 
@@ -66,8 +71,22 @@ engine: $(STAMPS)/system
 images: engine
 	bash docker/build-images.sh grader
 
-benchmarks: setup
-	$(BIN)/python benchmarks/run_all.py
+# Every benchmarks/*.py with a PROFILES dict, then docs/benchmarks.md and its plots
+# (docs/images/benchmarks/) from the JSON they wrote. Quick: about 10 minutes on 2 cores.
+benchmarks: setup images $(STAMPS)/bench
+	$(BIN)/python benchmarks/run_all.py --profile quick
+
+benchmarks-full: setup images $(STAMPS)/bench
+	$(BIN)/python benchmarks/run_all.py --profile full
+
+$(STAMPS)/bench: $(STAMPS)/venv pyproject.toml | $(STAMPS)
+	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,test,dev,bench]'
+	touch $@
+
+# The Grafana dashboard (monitoring/) and its Kubernetes ConfigMap, rebuilt from
+# monitoring/dashboard.py; tests/monitoring checks the committed files are up to date.
+dashboard: $(STAMPS)/venv
+	$(BIN)/python monitoring/dashboard.py
 
 $(STAMPS):
 	mkdir -p $(STAMPS)

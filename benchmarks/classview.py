@@ -42,6 +42,9 @@ from jupyter_peerprep.hub.models import (  # noqa: E402
     Run,
 )
 
+# Arguments per profile of benchmarks/run_all.py (make benchmarks / make benchmarks-full).
+PROFILES = {"quick": ["--runs", "5"], "full": ["--runs", "10"]}
+
 T0 = datetime(2026, 9, 1, tzinfo=timezone.utc)
 
 

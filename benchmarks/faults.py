@@ -56,6 +56,12 @@ from jupyter_peerprep.testing.faults import (  # noqa: E402
 )
 from jupyter_peerprep.testing.rooms import match_pair  # noqa: E402
 
+# Arguments per profile of benchmarks/run_all.py (make benchmarks / make benchmarks-full).
+PROFILES = {
+    "quick": ["--repeat", "1", "--baseline-seconds", "10"],
+    "full": ["--repeat", "2", "--baseline-seconds", "15"],
+}
+
 WRAPPER = """#!/bin/sh
 if [ -e {marker} ]; then trap '' TERM INT HUP; sleep 3600; fi
 exec /usr/bin/bwrap "$@"

@@ -66,6 +66,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "PEERPREP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 DIFFICULTY_WEIGHTS = {"easy": 5, "medium": 4, "hard": 1}
+# Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
+PROFILES = {
+    "quick": ["--seconds", "5", "--ops", "300000"],
+    "full": ["--seconds", "10", "--ops", "1000000"],
+}
 TOPIC_CHOICES = ["arrays", "strings", "hash-maps", "graphs", "trees", "dynamic-programming"]
 
 
@@ -185,6 +190,8 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
         "requests_per_transaction": batches[1] / batches[0] if batches[0] else float("nan"),
         "transaction_mean_ms": batches[2] * 1000 / batches[0] if batches[0] else float("nan"),
         "double_matches": double,
+        # Every latency (ms), for the report's distribution plot.
+        "latencies_ms": [round(x, 3) for x in latencies],
     }
 
 

@@ -19,7 +19,8 @@ time from the End request to the first refused HTTP request and the first refuse
 is the revocation time. Goal: max <= 1 s.
 
 Memory per idle room: unique memory (USS) of a pair server's whole process tree (bubblewrap,
-JupyterLab server, and a started kernel), measured on one active room of the warm hub.
+JupyterLab server, and a started kernel), measured on every active room of the warm hub, by
+process.
 
 Prints a table and writes ``benchmarks/results/rooms.json``.
 """
@@ -53,6 +54,9 @@ from jupyter_peerprep.launch import LocalHub  # noqa: E402
 from jupyter_peerprep.pytest_plugin import find_free_port  # noqa: E402
 from jupyter_peerprep.testing.hubclient import HubUser  # noqa: E402
 from jupyter_peerprep.testing.ydoc import YClient  # noqa: E402
+
+# Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
+PROFILES = {"quick": ["--matches", "10"], "full": ["--matches", "20"]}
 
 
 def demo_question(bank: Path) -> None:
@@ -213,8 +217,22 @@ def revocation(hub: LocalHub, a: HubUser, b: HubUser, room: dict[str, Any]) -> d
     return {kind: at - began for kind, at in refused.items()}
 
 
-def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
-    """USS (MiB) of the pair server's process tree with one kernel started."""
+def process_kind(proc: psutil.Process) -> str:
+    """What a process of a pair server's tree is, for the memory breakdown."""
+    with contextlib.suppress(psutil.Error):
+        cmdline = " ".join(proc.cmdline())
+        if "ipykernel" in cmdline:
+            return "kernel"
+        if proc.name() == "bwrap":
+            return "bubblewrap"
+        if "jupyter" in cmdline:
+            return "Jupyter server"
+        return proc.name()
+    return "gone"
+
+
+def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> dict[str, float]:
+    """USS (MiB) of the pair server's process tree with one kernel started, by process kind."""
     headers = {"Authorization": f"token {a.token()}"}
     server = f"{hub.url}/user/{room['pair_user']}"
     kernel = a.session.post(f"{server}/api/kernels", json={}, headers=headers).json()
@@ -225,13 +243,14 @@ def room_memory(room: dict[str, Any], a: HubUser, hub: LocalHub) -> float:
         if "bwrap" in " ".join(p.info["cmdline"] or [])
         and f"homes/{room['pair_user']}" in " ".join(p.info["cmdline"] or [])
     ]
-    total = 0
+    by_kind: dict[str, float] = {}
     for root in roots:
         for proc in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):
-                total += proc.memory_full_info().uss
+                kind = process_kind(proc)
+                by_kind[kind] = by_kind.get(kind, 0.0) + proc.memory_full_info().uss / 2**20
     a.session.delete(f"{server}/api/kernels/{kernel['id']}", headers=headers)
-    return total / 2**20
+    return by_kind
 
 
 def measure(pool: int, matches: int, revocations: int = 0) -> dict[str, Any]:
@@ -241,14 +260,14 @@ def measure(pool: int, matches: int, revocations: int = 0) -> dict[str, Any]:
             a, b = students(hub)
             times: list[float] = []
             revoked: list[dict[str, float]] = []
-            memory = None
+            memory: list[dict[str, float]] = []
             for i in range(max(matches, revocations)):
                 if pool:
                     wait(lambda: pool_ready(hub) >= pool, 180, "pool refill", interval=0.1)
                 seconds, room = one_match(hub, a, b)
                 times.append(seconds)
-                if pool and i == 0:
-                    memory = room_memory(room, a, hub)
+                if pool:
+                    memory.append(room_memory(room, a, hub))
                 if i < revocations:
                     revoked.append(revocation(hub, a, b, room))
                     print(f"  revocation {i + 1}: {revoked[-1]}", flush=True)
@@ -311,12 +330,15 @@ def main() -> None:
             f"{r['max_s']:>8.3f}"
         )
     print(f"\nwarm p95 / cold p50 = {ratio:.3f}  (goal <= 0.25; warm p95 goal <= 1 s)")
-    print(f"memory per idle room (server + kernel, USS): {warm['memory_mib']:.0f} MiB")
+    per_room = [sum(m.values()) for m in warm["memory_mib"]]
+    memory = statistics.median(per_room) if per_room else float("nan")
+    print(f"memory per idle room (USS, median of {len(per_room)} rooms): {memory:.0f} MiB")
     out = {
         "machine": machine(),
         "rows": rows,
         "warm_p95_over_cold_p50": ratio,
-        "memory_per_idle_room_mib": warm["memory_mib"],
+        "memory_per_idle_room_mib": memory,
+        "memory_per_room_by_process_mib": warm["memory_mib"],
         "revocation": revocation_rows,
         "raw": {
             "warm": warm["times"],

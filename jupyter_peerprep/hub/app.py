@@ -45,7 +45,7 @@ from .._version import __version__
 from ..grader import Grader
 from ..questions.bank import QuestionBank
 from ..questions.student import student_notebook
-from . import db
+from . import db, metrics
 from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
@@ -347,6 +347,7 @@ class PeerPrepService(Application):
         self.init_logging()
         self.grader = Grader(parent=self)
         self.rate_limits = RateLimiter(parent=self)
+        metrics.instrument_grader(self.grader)
         self.init_db()
         self.init_hub_api()
         self.init_tornado()

@@ -16,9 +16,16 @@ Two kinds:
 
   With several service replicas each replica counts its own share; Prometheus sums them
   (``sum(rate(peerprep_runs_total[5m]))``).
+- **Observed without touching the code they watch** (``instrument_grader`` and an SQLAlchemy
+  event listener installed on import): ``peerprep_grader_*`` (sandbox runs waiting for and
+  holding one of ``Grader.max_concurrent`` slots, and how long) and
+  ``peerprep_database_errors_total{kind}`` (every error the database driver raised, by kind).
+- ``peerprep_room_ready_seconds`` (from a match to its room being active) is observed where a
+  room becomes active, ``roomstate.mark_active``.
 - **Read from the database at scrape time** (``DatabaseCollector``): queue length per category
   (``peerprep_queue_length{difficulty,language}`` and ``..._by_topic{topic}``), the oldest
-  waiting ticket's age, and rooms per state (``peerprep_active_rooms``, ``peerprep_rooms``).
+  waiting ticket's age, rooms per state (``peerprep_active_rooms``, ``peerprep_rooms``), and
+  the warm pool (``peerprep_pair_servers{state}``, ``peerprep_warm_pool_target``).
   Every replica reports the same database, so aggregate these with ``max``, not ``sum``.
 
 The handler may require a bearer token (``PeerPrepService.metrics_token``); the numbers are
@@ -31,20 +38,38 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import time
 from collections import Counter as TallyCounter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
+from typing import Any, Literal
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from tornado import web
 
-from .models import Difficulty, Room, RoomState, Ticket, TicketState
+from .models import (
+    Difficulty,
+    PairServer,
+    PairServerState,
+    Room,
+    RoomState,
+    Ticket,
+    TicketState,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +115,47 @@ EVENT_LOOP_LAG = Histogram(
     "How late the service's event loop ran a timer (a periodic callback): the time every "
     "request waited because something held the loop. Healthy: well under 0.05 s.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+ROOM_READY = Histogram(
+    "peerprep_room_ready_seconds",
+    "Seconds from a match (the room's creation) to the room being active: both students can "
+    "open the shared notebook. Well under a second from the warm pool; a cold spawn takes "
+    "seconds.",
+    buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300),
+)
+
+DATABASE_ERRORS = Counter(
+    "peerprep_database_errors",
+    "Errors the database driver raised, by kind: operational (connection lost, database "
+    "locked, timeout), integrity (a constraint refused a write; a few are expected, e.g. a "
+    "second open ticket of one student), other.",
+    ["kind"],
+)
+for _kind in ("operational", "integrity", "other"):
+    DATABASE_ERRORS.labels(kind=_kind)
+
+GRADER_QUEUE = Gauge(
+    "peerprep_grader_queue_length",
+    "Grader sandbox runs waiting for a free slot (Grader.max_concurrent) in this replica.",
+)
+GRADER_RUNNING = Gauge(
+    "peerprep_grader_running", "Grader sandbox runs in progress in this replica."
+)
+GRADER_SLOTS = Gauge(
+    "peerprep_grader_slots",
+    "Grader sandbox runs this replica allows at once (Grader.max_concurrent).",
+)
+GRADER_WAIT_SECONDS = Histogram(
+    "peerprep_grader_wait_seconds",
+    "Seconds a grader sandbox run waited for a free slot.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+GRADER_RUN_SECONDS = Histogram(
+    "peerprep_grader_run_seconds",
+    "Seconds a grader sandbox run held its slot (a Run's or Submit's cases, or a Submit's "
+    "complexity measurement).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60),
 )
 
 # Rooms in these states hold (or are about to hold) a pair server.
@@ -145,11 +211,70 @@ class LoopLagMonitor:
             EVENT_LOOP_LAG.observe(max(0.0, loop.time() - due))
 
 
+class GraderSlots(asyncio.Semaphore):
+    """The grader's semaphore, counting the runs that wait for and hold a sandbox slot."""
+
+    def __init__(self, slots: int) -> None:
+        super().__init__(slots)
+        GRADER_SLOTS.set(slots)
+        # When each task holding a slot got it (``async with`` acquires and releases in one task).
+        self._since: dict[asyncio.Task[Any] | None, float] = {}
+
+    async def acquire(self) -> Literal[True]:
+        started = time.monotonic()
+        GRADER_QUEUE.inc()
+        try:
+            await super().acquire()
+        finally:
+            GRADER_QUEUE.dec()
+        now = time.monotonic()
+        GRADER_WAIT_SECONDS.observe(now - started)
+        GRADER_RUNNING.inc()
+        self._since[asyncio.current_task()] = now
+        return True
+
+    def release(self) -> None:
+        since = self._since.pop(asyncio.current_task(), None)
+        if since is not None:
+            GRADER_RUN_SECONDS.observe(time.monotonic() - since)
+            GRADER_RUNNING.dec()
+        super().release()
+
+
+def instrument_grader(grader: Any) -> None:
+    """Count the sandbox runs of ``grader`` (a ``Grader``) in the ``peerprep_grader_*``
+    metrics: give it a counting semaphore with its ``max_concurrent`` slots."""
+    grader._semaphore = GraderSlots(grader.max_concurrent)
+
+
+def _database_error_kind(error: BaseException | None) -> str:
+    if isinstance(error, OperationalError):
+        return "operational"
+    if isinstance(error, IntegrityError):
+        return "integrity"
+    return "other"
+
+
+@event.listens_for(Engine, "handle_error")
+def _count_database_error(context: Any) -> None:
+    DATABASE_ERRORS.labels(kind=_database_error_kind(context.sqlalchemy_exception)).inc()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class DatabaseCollector(Collector):
     """Gauges computed from the service database each time Prometheus scrapes."""
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        pool_target: Callable[[], int] | None = None,
+    ) -> None:
         self.session_factory = session_factory
+        # The configured warm pool size (RoomManager.warm_pool_size), for the pool alert.
+        self.pool_target = pool_target
 
     def collect(self) -> Iterable[Metric]:
         up = GaugeMetricFamily(
@@ -177,6 +302,28 @@ class DatabaseCollector(Collector):
                     select(Room.state, func.count())
                     .where(Room.state.in_(LIVE_ROOM_STATES))
                     .group_by(Room.state)
+                ).all()
+            )
+            # When each room in a transitional state entered it: starting from its creation,
+            # ending from the end request.
+            since = dict(
+                session.execute(
+                    select(Room.state, func.min(Room.created))
+                    .where(Room.state == RoomState.starting.value)
+                    .group_by(Room.state)
+                ).all()
+            ) | dict(
+                session.execute(
+                    select(Room.state, func.min(Room.ended))
+                    .where(Room.state == RoomState.ending.value)
+                    .group_by(Room.state)
+                ).all()
+            )
+            servers = dict(
+                session.execute(
+                    select(PairServer.state, func.count())
+                    .where(PairServer.state != PairServerState.retired.value)
+                    .group_by(PairServer.state)
                 ).all()
             )
 
@@ -236,16 +383,49 @@ class DatabaseCollector(Collector):
             by_state.add_metric([state], rooms.get(state, 0))
         yield by_state
 
+        oldest_room = GaugeMetricFamily(
+            "peerprep_rooms_oldest_seconds",
+            "How long the oldest room in a transitional state has been in it (starting: since "
+            "the match; ending: since the end request); 0 when none is. A room stays starting "
+            "for seconds (a cold spawn) and ending for about one room-manager tick.",
+            labels=["state"],
+        )
+        for state in (RoomState.starting.value, RoomState.ending.value):
+            entered = since.get(state)
+            age = (now - _aware(entered)).total_seconds() if entered is not None else 0.0
+            oldest_room.add_metric([state], max(0.0, age))
+        yield oldest_room
+
+        pool = GaugeMetricFamily(
+            "peerprep_pair_servers",
+            "Pair servers by state: warming (starting), ready (the warm pool, unassigned), "
+            "assigned (hosting a room).",
+            labels=["state"],
+        )
+        for server_state in ("warming", "ready", "assigned"):
+            pool.add_metric([server_state], servers.get(server_state, 0))
+        yield pool
+
+        if self.pool_target is not None:
+            target = GaugeMetricFamily(
+                "peerprep_warm_pool_target",
+                "Ready pair servers the warm pool should hold (RoomManager.warm_pool_size).",
+            )
+            target.add_metric([], self.pool_target())
+            yield target
+
 
 def exposition(database: CollectorRegistry) -> bytes:
     """The text exposition: process-wide metrics, then the database gauges."""
     return generate_latest(REGISTRY) + generate_latest(database)
 
 
-def database_registry(session_factory: Callable[[], Session]) -> CollectorRegistry:
+def database_registry(
+    session_factory: Callable[[], Session], pool_target: Callable[[], int] | None = None
+) -> CollectorRegistry:
     """A registry holding one service instance's database gauges."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector(session_factory))
+    registry.register(DatabaseCollector(session_factory, pool_target))
     return registry
 
 
@@ -277,7 +457,13 @@ class MetricsHandler(web.RequestHandler):
             return
         registry = self.settings.get("peerprep_metrics_registry")
         if registry is None:
-            registry = database_registry(self.service.session_factory)
+            service = self.service
+
+            def pool_target() -> int:
+                rooms = getattr(service, "rooms", None)
+                return int(rooms.warm_pool_size) if rooms is not None else 0
+
+            registry = database_registry(service.session_factory, pool_target)
             self.settings["peerprep_metrics_registry"] = registry
         body = exposition(registry)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db
+from . import db, metrics
 from .models import QuestionVersion, Room, RoomMember, RoomState, utcnow
 
 # What a room's end reason says when its pair server was gone (crashed, killed, drained).
@@ -91,16 +91,22 @@ def release_lease(factory: sessionmaker[Session], room_id: str, owner: str) -> N
 
 
 def mark_active(factory: sessionmaker[Session], room_id: str) -> bool:
-    """``starting`` -> ``active``; False if the room left ``starting`` meanwhile (a student
+    """``starting`` -> ``active``, counting the seconds since the match in
+    ``peerprep_room_ready_seconds``; False if the room left ``starting`` meanwhile (a student
     ended it while it started: the room loop ends it next, it must not come back to life)."""
     with db.transaction(factory) as s:
-        result = s.execute(
+        now = utcnow()
+        created = s.scalar(
             update(Room)
             .where(Room.id == room_id, Room.state == RoomState.starting.value)
-            .values(state=RoomState.active.value, started=utcnow(), message="")
+            .values(state=RoomState.active.value, started=now, message="")
+            .returning(Room.created)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    if created is None:
+        return False
+    metrics.ROOM_READY.observe(max(0.0, (now - created).total_seconds()))
+    return True
 
 
 def request_end(factory: sessionmaker[Session], room_id: str, *, by: str, reason: str) -> bool:

@@ -1,7 +1,7 @@
 """Pair rooms on a real hub with the real spawner: match, share, collaborate, sandbox, end.
 
-One hub serves the whole module (spawning is the slow part); the question bank is a single
-small question so the service is ready in seconds.
+One hub serves the whole module (``room_hub`` in conftest.py: spawning is the slow part); the
+question bank is a single small question so the service is ready in seconds.
 """
 
 from __future__ import annotations
@@ -20,21 +20,13 @@ import pytest
 from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.kernel import run_code
 from jupyter_peerprep.testing.rooms import match_pair as pair_into_room
-from jupyter_peerprep.testing.rooms import new_admin, new_student
+from jupyter_peerprep.testing.rooms import new_student
 from jupyter_peerprep.testing.ydoc import YClient, edit_cell_concurrently
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[1]
-
-
-@pytest.fixture(scope="module")
-def room_hub(make_hub, one_question_config):
-    config = one_question_config(warm_pool_size=1)
-    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
-    new_admin(hub.url)
-    return hub
 
 
 def new_user(hub, prefix: str) -> HubUser:
