@@ -3,6 +3,8 @@
 - ``kill_hub_user_server(name)``: ``kill -9`` every process of a hub user's server (as the
   kernel's OOM killer or a drained node would), found by ``JUPYTERHUB_USER`` in its environment;
 - ``service_process(state_dir)`` / ``kill_service``: the PeerPrep service a hub started;
+- ``kill_hub(hub)``: ``kill -9`` a ``LocalHub``'s hub with its proxy and service (not the
+  servers of a container tier: the engine runs those), as a crashed hub machine;
 - ``ServiceCaller``: a hub user calling the service directly through the proxy with a hub API
   token (no single-user server needed), as a bystander does while a fault is on;
 - ``Prober``: a background thread that keeps asking ``api/health`` and ``api/match`` (open and
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -86,6 +89,18 @@ def kill_service(state_dir: str | os.PathLike[str]) -> int:
         raise HubClientError(f"no PeerPrep service runs for {state_dir}")
     process.send_signal(signal.SIGKILL)
     return int(process.pid)
+
+
+def kill_hub(hub: Any) -> None:
+    """``kill -9`` the hub of ``hub`` (a ``launch.LocalHub``), every process it started
+    (proxy, PeerPrep service, local servers) and its service; wait until the hub is gone."""
+    root = psutil.Process(hub.process.pid)
+    doomed = [root, *root.children(recursive=True)]
+    service = service_process(hub.state_dir)
+    for process in [*doomed, *([service] if service else [])]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.send_signal(signal.SIGKILL)
+    hub.process.wait(10)
 
 
 class ServiceCaller:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from jupyter_peerprep.testing.faults import Prober, ServiceCaller, wait_for
+from jupyter_peerprep.testing.faults import Prober, ServiceCaller, notebook_text, wait_for
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "questions"))
@@ -50,3 +51,31 @@ def assert_kept_answering(prober: Prober) -> None:
     assert prober.match.failures == [], prober.match.statuses
     assert set(prober.health.statuses) == {200}, prober.health.statuses
     assert set(prober.match.statuses) <= {200, 201}, prober.match.statuses
+
+
+def assert_in_both_histories(
+    people: dict[str, ServiceCaller], room_id: str, *, reason: str | None = None
+) -> dict[str, Any]:
+    """The room's attempt is in ann's and ben's history, each other's partner, with a
+    notebook (and ``reason`` as end reason); returns ben's history item."""
+    item: dict[str, Any] = {}
+    for me, partner in (("ann", "ben"), ("ben", "ann")):
+        attempts = people[me]("GET", "history").json()["attempts"]
+        mine = [a for a in attempts if a["room_id"] == room_id]
+        assert len(mine) == 1, attempts
+        assert mine[0]["partner"]["name"] == people[partner].user.name
+        if reason is not None:
+            assert mine[0]["end_reason"] == reason, mine[0]
+            assert mine[0]["end_message"], mine[0]  # says what happened
+        item = people[me]("GET", f"history/{room_id}").json()
+        assert item["final_notebook"], "the attempt has no notebook"
+    return item
+
+
+def wait_snapshot_holds(caller: ServiceCaller, room_id: str, text: str) -> None:
+    """PeerPrep has copied the room's notebook with ``text`` in it (the history's fallback)."""
+    wait_for(
+        lambda: text in notebook_text(caller("GET", f"history/{room_id}").json()["final_notebook"]),
+        timeout=60,
+        what=f"a snapshot of room {room_id} holding {text!r}",
+    )

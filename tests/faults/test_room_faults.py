@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from fault_support import assert_kept_answering
+from fault_support import assert_in_both_histories, assert_kept_answering, wait_snapshot_holds
 
 from jupyter_peerprep.testing.faults import (
     Prober,
@@ -46,32 +46,6 @@ def open_room(a: ServiceCaller, b: ServiceCaller, *, wait_active: bool = True) -
 @pytest.fixture(scope="module")
 def people(fault_hub: Any) -> dict[str, ServiceCaller]:
     return {name: hub_student(fault_hub.url, name) for name in ("ann", "ben", "bystander")}
-
-
-def assert_in_both_histories(
-    people: dict[str, ServiceCaller], room_id: str, *, reason: str | None = None
-) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for me, partner in (("ann", "ben"), ("ben", "ann")):
-        attempts = people[me]("GET", "history").json()["attempts"]
-        mine = [a for a in attempts if a["room_id"] == room_id]
-        assert len(mine) == 1, attempts
-        assert mine[0]["partner"]["name"] == people[partner].user.name
-        if reason is not None:
-            assert mine[0]["end_reason"] == reason, mine[0]
-            assert mine[0]["end_message"], mine[0]  # says what happened
-        item = people[me]("GET", f"history/{room_id}").json()
-        assert item["final_notebook"], "the attempt has no notebook"
-    return item
-
-
-def wait_snapshot_holds(caller: ServiceCaller, room_id: str, text: str) -> None:
-    """PeerPrep has copied the room's notebook with ``text`` in it (the history's fallback)."""
-    wait_for(
-        lambda: text in notebook_text(caller("GET", f"history/{room_id}").json()["final_notebook"]),
-        timeout=60,
-        what=f"a snapshot of room {room_id} holding {text!r}",
-    )
 
 
 def both_free(people: dict[str, ServiceCaller]) -> None:

@@ -9,14 +9,11 @@ and that no attempt, ticket or run is lost. Timing goals belong to ``benchmarks/
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import sqlite3
 import threading
 import uuid
 from typing import Any
 
-import psutil
 import pytest
 import requests
 from fault_support import assert_kept_answering
@@ -26,10 +23,10 @@ from jupyter_peerprep.testing.faults import (
     ServiceCaller,
     fill_disk,
     hub_student,
+    kill_hub,
     kill_service,
     notebook_text,
     save_code,
-    service_process,
     wait_for,
     wait_state,
 )
@@ -193,12 +190,7 @@ def test_hub_killed_while_rooms_run_ends_them_cleanly_on_the_next_start(fault_hu
     )
     assert waiting.status_code == 201, waiting.text
     hub = fault_hub.hub
-    tree = [psutil.Process(hub.process.pid), *psutil.Process(hub.process.pid).children(True)]
-    service = service_process(hub.state_dir)
-    for process in [*tree, *([service] if service else [])]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(process.pid, signal.SIGKILL)
-    hub.process.wait(10)
+    kill_hub(hub)
     hub.start(timeout=120)
     # The room whose server died with the machine ends, with the copy PeerPrep took.
     ended = wait_state(people["dan"], room["id"], {"ended"}, timeout=180)
