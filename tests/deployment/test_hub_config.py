@@ -105,7 +105,7 @@ def test_docker_tier_runs_servers_in_limited_containers(tmp_path):
     pair = resolved(HUB_CONFIG / "jupyterhub_config.py", env, tmp_path, user="pair-0123456789ab")
     assert pair["spawner"]["pair_mem_limit"] == 768 * 1024**2
     assert "--YDocExtension.disable_rtc=False" in pair["spawner"]["args"]
-    assert "--HubOAuth.cache_max_age=5" in pair["spawner"]["args"]
+    assert "--HubOAuth.cache_max_age=1" in pair["spawner"]["args"]
 
 
 def test_docker_snippet_alone_adds_docker_spawning_to_an_existing_hub(tmp_path):
