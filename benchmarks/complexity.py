@@ -1,126 +1,154 @@
-"""Complexity benchmark: the grader's measured growth curves against the classes it fits.
+"""Complexity benchmark: how often the grader names each reference solution's class under load.
 
-    .venv/bin/python benchmarks/complexity.py [--sizes 500,1000,2000,4000] [--repeats 3]
+    .venv/bin/python benchmarks/complexity.py [--runs 20] [--busy 2] [--only "O(n),O(n^2)"]
 
 Measured in one run, on this machine, through ``Grader.measure_complexity`` (the code behind a
-Submit's complexity report, bwrap sandbox): four solutions whose class is known, each timed
-at the same sizes on inputs from one generator:
-
-- ``O(1)``: returns the first element (the baseline: what a call costs with no work);
-- ``O(n)``: two-sum with a dictionary;
-- ``O(n log n)``: two-sum after sorting;
-- ``O(n^2)``: two-sum with two nested loops.
-
-For each: the measured (n, seconds) points, the class the grader fitted, its confidence, and
-whether it is the known class. Prints a table and writes ``benchmarks/results/complexity.json``.
+Submit's complexity report, bwrap sandbox), with ``--busy`` processes spinning on the CPU the
+whole time (both cores of the test machine busy with other work): each reference solution of
+``tests/grader/reference_solutions.py`` (O(1), O(log n), O(n), O(n log n), O(n^2), O(2^n))
+is measured ``--runs`` times. Reported per solution: how many runs named its time class, how
+many named its space class, the median confidence, what the class was measured by (counted
+steps or CPU time), and, as the same-run baseline, how often the CPU time alone (the method
+before steps were counted) would have named it. Prints a table and writes
+``benchmarks/results/complexity.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import statistics
+import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "grader"))
 
+from reference_solutions import REFERENCES  # noqa: E402
 from report import machine, table, write_results  # noqa: E402
-from sandbox import GENERATOR, TWO_SUM  # noqa: E402
 
 from jupyter_peerprep.grader import Grader  # noqa: E402
+from jupyter_peerprep.grader import complexity as fit  # noqa: E402
 
 # Arguments run_all.py passes for each profile (the convention that makes this a benchmark).
 PROFILES = {
-    "quick": ["--sizes", "250,500,1000,2000", "--repeats", "3"],
-    "full": ["--sizes", "500,1000,2000,4000,8000", "--repeats", "3"],
+    "quick": ["--runs", "5", "--busy", "2"],
+    "full": ["--runs", "20", "--busy", "2"],
 }
 
-SOLUTIONS = {
-    "O(1)": """
-def two_sum(nums, target):
-    return [nums[0], target]
-""",
-    "O(n)": TWO_SUM,  # the sandbox benchmark's easy Submit
-    "O(n log n)": """
-def two_sum(nums, target):
-    order = sorted(range(len(nums)), key=nums.__getitem__)
-    lo, hi = 0, len(order) - 1
-    while lo < hi:
-        total = nums[order[lo]] + nums[order[hi]]
-        if total == target:
-            return sorted([order[lo], order[hi]])
-        if total < target:
-            lo += 1
-        else:
-            hi -= 1
-    return []
-""",
-    "O(n^2)": """
-def two_sum(nums, target):
-    for i in range(len(nums)):
-        for j in range(i + 1, len(nums)):
-            if nums[i] + nums[j] == target:
-                return [i, j]
-    return []
-""",
-}
+SPIN = "while True:\n    pass\n"
 
 
-async def measure(grader: Grader, sizes: list[int], repeats: int) -> dict[str, Any]:
+def start_busy(count: int) -> list[subprocess.Popen[bytes]]:
+    """``count`` processes that keep a core each busy until stopped."""
+    return [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(count)]
+
+
+def stop_busy(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def cpu_only(points: list[dict[str, Any]]) -> str | None:
+    """The class CPU time alone gives (the estimator before steps were counted)."""
+    return fit.estimate([(p["n"], p["seconds"]) for p in points])[0]
+
+
+async def measure(grader: Grader, runs: int, only: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for known, source in SOLUTIONS.items():
-        started = time.perf_counter()
-        report = await grader.measure_complexity(
-            source=source,
-            entry_point="two_sum",
-            generator=GENERATOR,
-            sizes=sizes,
-            expected=known,
-            repeats=repeats,
-        )
-        data = report.to_json()
+    for known, ref in REFERENCES.items():
+        if only and known not in only:
+            continue
+        entries = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            report = await grader.measure_complexity(
+                source=ref["source"],
+                entry_point="solve",
+                generator=ref["generator"],
+                sizes=ref["sizes"],
+                expected=known,
+            )
+            data = report.to_json()
+            entries.append(
+                {
+                    "estimate": data["estimate"],
+                    "confidence": data["confidence"],
+                    "basis": data["basis"],
+                    "space": data["space"],
+                    "cpu_only": cpu_only(report.points),
+                    "message": data["message"],
+                    "seconds": round(time.perf_counter() - started, 2),
+                }
+            )
+        times = Counter(e["estimate"] for e in entries)
         out[known] = {
-            "estimate": data["estimate"],
-            "confidence": data["confidence"],
-            "matches": data["matches"],
-            "points": data["points"],
-            "message": data["message"],
-            "seconds": round(time.perf_counter() - started, 2),
+            "space_expected": ref["space"],
+            "sizes": ref["sizes"],
+            "right": sum(e["estimate"] == known for e in entries),
+            "space_right": sum(e["space"]["estimate"] == ref["space"] for e in entries),
+            "cpu_only_right": sum(e["cpu_only"] == known for e in entries),
+            "runs": runs,
+            "classes": dict(times),
+            "median_confidence": statistics.median(e["confidence"] for e in entries),
+            "median_seconds": statistics.median(e["seconds"] for e in entries),
+            "entries": entries,
         }
-        print(f"  {known:<10} -> {data['estimate']} ({data['confidence']:.2f})", flush=True)
+        print(f"  {known:<10} {out[known]['right']}/{runs} {dict(times)}", flush=True)
     return out
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="500,1000,2000,4000")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--busy", type=int, default=2, help="CPU-spinning processes meanwhile")
+    parser.add_argument("--only", default="", help="comma-separated classes to measure")
     args = parser.parse_args()
-    sizes = [int(n) for n in args.sizes.split(",")]
+    only = [c for c in args.only.split(",") if c]
     results: dict[str, Any] = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "sizes": sizes,
-        "repeats": args.repeats,
-        "solutions": await measure(Grader(), sizes, args.repeats),
+        "runs": args.runs,
+        "busy_processes": args.busy,
     }
-    base = results["solutions"]["O(1)"]["points"]
-    base_s = min(p["seconds"] for p in base) if base else float("nan")
-    rows = [["known class", "fitted", "confidence", "right", "largest n s", "x O(1) call"]]
+    busy = start_busy(args.busy)
+    try:
+        results["solutions"] = await measure(Grader(), args.runs, only)
+    finally:
+        stop_busy(busy)
+    rows = [
+        [
+            "known class",
+            "time right",
+            "space (known)",
+            "space right",
+            "median conf",
+            "basis",
+            "CPU time only",
+            "s per Submit",
+        ],
+    ]
     for known, data in results["solutions"].items():
-        largest = max(data["points"], key=lambda p: p["n"])["seconds"] if data["points"] else 0
+        bases = Counter(e["basis"] for e in data["entries"])
         rows.append(
             [
                 known,
-                str(data["estimate"]),
-                f"{data['confidence']:.2f}",
-                "yes" if data["matches"] else "no",
-                f"{largest:.6f}",
-                f"{largest / base_s:.0f}" if base_s else "",
+                f"{data['right']}/{data['runs']}",
+                data["space_expected"],
+                f"{data['space_right']}/{data['runs']}",
+                f"{data['median_confidence']:.2f}",
+                ",".join(f"{b}:{c}" for b, c in bases.items()),
+                f"{data['cpu_only_right']}/{data['runs']}",
+                f"{data['median_seconds']:.2f}",
             ]
         )
     print(table(rows))

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +23,15 @@ from traitlets import Float, Instance, Integer, TraitError, Unicode, default, va
 from traitlets.config import LoggingConfigurable
 
 from ..sandbox.base import Sandbox, SandboxError, SandboxLimits, SandboxResult
-from . import complexity
 from .checkers import CheckerError, builtin_checker
+from .growth import judge, point_from_record
 from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
 from .verdicts import missing_reason, parse_channel, reason_for_status
 
-# The sandbox's program: timing.py, then harness.py, executed in one namespace.
+# The sandbox's program: timing.py, counting.py, then harness.py, executed in one namespace.
 HARNESS_MODULES = [
-    (name, (Path(__file__).parent / f"{name}.py").read_text()) for name in ("timing", "harness")
+    (name, (Path(__file__).parent / f"{name}.py").read_text())
+    for name in ("timing", "counting", "harness")
 ]
 
 # Runs in the sandbox as `python3 -I -S -B -c BOOTSTRAP`; the modules and the job come on stdin.
@@ -511,30 +510,16 @@ class Grader(LoggingConfigurable):
         message = ""
         for index, n in enumerate(sizes):
             record = records.by_index.get(index)
-            rounds = record.get("rounds") if record else None
-            if (
-                record is None
-                or record["status"] != "ok"
-                or not isinstance(rounds, list)
-                or not rounds
-                or not all(
-                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-                    for x in rounds
-                )
-            ):
+            point = point_from_record(n, record) if record and record["status"] == "ok" else None
+            if point is None:
                 reason = reason_for_status(record["status"]) if record else None
                 if reason is None or reason == WRONG_ANSWER:
                     reason = missing_reason(result)[0]
                 message = f"Stopped at n={n}: {reason}."
                 break
-            points.append(
-                {
-                    "n": n,
-                    "seconds": min(rounds),
-                    "median_seconds": statistics.median(rounds),
-                }
-            )
-        best, confidence, errors = complexity.estimate([(p["n"], p["seconds"]) for p in points])
+            points.append(point)
+        judged = judge(points)
+        best, confidence = judged.time.estimate, judged.time.confidence
         if best is None and not message:
             message = "Too few sizes could be measured to estimate a growth class."
         elif best is not None and confidence < self.complexity_min_confidence:
@@ -544,7 +529,8 @@ class Grader(LoggingConfigurable):
             confidence=confidence,
             expected=expected,
             points=points,
-            message=message,
-            fits=errors,
+            message=" ".join(m for m in (message, judged.time.note) if m),
+            basis=judged.time.basis,
+            space=judged.space,
         )
         return report

@@ -19,8 +19,9 @@ anyway; a student who kills this process only loses the remaining cases.
 Job modes:
 - ``cases``: call ``entry_point(*args)`` for each case;
 - ``complexity``: run the instructor's ``generate(n, rng)`` here (instructor code, before any
-  student code), then time the student's function on each size in a child. The times are
-  taken by this process, never reported by the child: it reads the CPU time the kernel
+  student code), then time the student's function on each size in a child, and count its
+  steps and peak memory in another (``counting.py``; the child's report, checked outside).
+  The times are taken by this process, never reported by the child: it reads the CPU time the kernel
   charged to the child (``/proc/<child>/schedstat``, nanoseconds) while the child is blocked
   before and after each call it allows (``time_calls``), and the child may not start threads
   or processes (RLIMIT_NPROC 1) whose time would not be counted;
@@ -46,7 +47,8 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # in the sandbox it comes from timing.py, run first in this namespace
+if TYPE_CHECKING:  # in the sandbox they come from timing.py and counting.py, run first
+    from .counting import count_body
     from .timing import time_size
 
 PR_SET_DUMPABLE = 4
@@ -176,7 +178,7 @@ def load_entry(source, entry_point):
 def trimmed_traceback():
     """The traceback without the harness's own frames."""
     etype, value, tb = sys.exc_info()
-    own = ("harness", "timing", "<string>")
+    own = ("harness", "timing", "counting", "<string>")
     frames = [f for f in traceback.extract_tb(tb) if f.filename not in own]
     lines = traceback.format_list(frames) + traceback.format_exception_only(etype, value)
     return "Traceback (most recent call last):\n" + "".join(lines)
@@ -208,8 +210,8 @@ def case_body(job, payload):
         return {"status": "error", "error": trimmed_traceback()}
 
 
-def run_child(job, payload, limits):
-    """Fork a child for one case; collect its result, output, time and memory."""
+def run_child(job, payload, limits, body=None):
+    """Fork a child for one case (or ``body``); collect its result, output, time and memory."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -221,7 +223,7 @@ def run_child(job, payload, limits):
         try:
             wire_child([out_w, err_w, res_w])
             set_child_limits(limits)
-            record = case_body(job, payload)
+            record = (body or case_body)(job, payload)
             try:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -406,10 +408,27 @@ def run_complexity(job):
         record["type"] = "point"
         record["index"] = index
         record["n"] = n
-        emit(record)
         reap_orphans()
+        if record["status"] == "ok":
+            record["count"] = count_size(job, args, limits)
+        emit(record)
         if record["status"] != "ok":
             break
+
+
+def count_size(job, args, limits):
+    """Steps and peak memory of one traced call (the child's own report), with the kernel's
+    peak resident size of that child and of a trusted child doing the same minus the call."""
+    one = dict(limits, nproc=1)
+    base = run_child(job, {"args": args, "trusted": True}, one, count_body)
+    reap_orphans()
+    record = run_child(job, {"args": args}, one, count_body)
+    reap_orphans()
+    out = {"status": record.get("status"), "rss_kb": record.get("peak_kb")}
+    out["rss_base_kb"] = base.get("peak_kb") if base.get("status") == "ok" else None
+    for key in ("steps", "peak_bytes"):
+        out[key] = record.get(key)
+    return out
 
 
 def run_checks(job):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .growth import Growth
+
 # Generic reasons a case did not pass; the only thing a hidden case says about itself.
 WRONG_ANSWER = "wrong answer"
 ERROR = "error"
@@ -97,14 +99,16 @@ class GradeReport:
 
 @dataclass
 class ComplexityReport:
-    """The measured growth of a solution's running time."""
+    """The measured growth of a solution's running time (``estimate``) and memory (``space``)."""
 
     estimate: str | None  # "O(n log n)", or None when it could not be measured
     confidence: float
     expected: str | None
-    points: list[dict[str, Any]] = field(default_factory=list)  # {"n", "seconds"}
+    # {"n", "seconds", "steps", "peak_bytes", ...} per size (growth.point_from_record)
+    points: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
-    fits: dict[str, float] = field(default_factory=dict)  # model -> fit error (for debugging)
+    basis: str = ""  # what the time class was measured by: "steps" or "cpu time"
+    space: Growth = field(default_factory=Growth)  # the class of the peak memory
 
     @property
     def matches(self) -> bool:
@@ -118,6 +122,8 @@ class ComplexityReport:
             "confidence": round(self.confidence, 3),
             "expected": self.expected,
             "matches": self.matches,
+            "basis": self.basis,
+            "space": self.space.to_json(),
             "points": self.points,
             "message": self.message,
         }

@@ -22,32 +22,55 @@ SHAPES = {
 }
 
 
-@pytest.mark.parametrize("expected", list(SHAPES))
-def test_fit_recovers_the_class_of_clean_points(expected):
+# Counted steps: a leading term plus lower-order ones, as real programs have.
+STEPS = {
+    "O(1)": lambda n: 7,
+    "O(log n)": lambda n: 5 * math.ceil(math.log2(n)) + 4,
+    "O(n)": lambda n: 3 * n + 10,
+    "O(n log n)": lambda n: 6 * n * math.log2(n) + 4 * n,
+    "O(n^2)": lambda n: n * n / 2 + 3 * n,
+    "O(n^3)": lambda n: n**3 / 6 + n * n,
+}
+
+
+@pytest.mark.parametrize("expected", list(STEPS))
+def test_counted_steps_give_their_class_with_high_confidence(expected):
+    points = [(n, STEPS[expected](n)) for n in (256, 512, 1024, 2048, 4096, 8192)]
+    best, confidence, _ = complexity.classify(points, noise=0.01)
+    assert best == expected
+    assert confidence > 0.9
+
+
+@pytest.mark.parametrize("expected", ["O(n)", "O(n^2)"])
+def test_clean_cpu_times_give_their_class(expected):
     points = [(n, 1e-7 * SHAPES[expected](n)) for n in SIZES]
     best, confidence, _ = complexity.estimate(points)
     assert best == expected
-    assert 0 < confidence <= 1
+    assert 0.9 < confidence <= 1
 
 
 def test_exponential_growth_on_small_sizes():
-    points = [(n, 1e-6 * 2**n) for n in (10, 12, 14, 16)]
-    assert complexity.estimate(points)[0] == "O(2^n)"
+    assert complexity.classify([(n, 3 * 2**n + 5) for n in (8, 10, 12, 14, 16)], 0.01)[0] == (
+        "O(2^n)"
+    )
+    # Fibonacci's 1.618^n is exponential too.
+    assert complexity.classify([(n, 1.618**n) for n in (10, 12, 14, 16)], 0.01)[0] == "O(2^n)"
 
 
 @pytest.mark.parametrize("expected", ["O(n)", "O(n^2)"])
 def test_fit_survives_noise_and_one_disturbed_point(expected):
     rng = random.Random(3)
-    points = [(n, 1e-7 * SHAPES[expected](n) * rng.uniform(0.95, 1.05)) for n in SIZES]
+    sizes = [1000, 2000, 4000, 8000, 16000]
+    points = [(n, 1e-7 * SHAPES[expected](n) * rng.uniform(0.95, 1.05)) for n in sizes]
     points[2] = (points[2][0], points[2][1] * 3)  # another process got the CPU
     assert complexity.estimate(points)[0] == expected
 
 
-def test_clear_fits_are_confident_and_ambiguous_ones_are_not():
-    clear = complexity.estimate([(n, 1e-8 * n * n) for n in SIZES])[1]
-    flat = complexity.estimate([(n, 1e-6) for n in (1000, 1001, 1002)])[1]
-    assert clear > 0.9
-    assert flat < clear
+def test_a_short_range_of_sizes_is_less_confident_than_a_wide_one():
+    wide = complexity.classify([(n, n * math.log(n)) for n in (256, 1024, 4096, 16384)], 0.05)
+    short = complexity.classify([(n, n * math.log(n)) for n in (1000, 1100, 1200)], 0.05)
+    assert wide[0] == "O(n log n)" and wide[1] > 0.8
+    assert short[1] < 0.5
 
 
 def test_too_few_points_give_no_estimate():
@@ -114,3 +137,37 @@ async def test_a_broken_generator_is_reported_not_raised(peerprep_grader):
         expected="O(n)",
     )
     assert report.estimate is None and "generator failed" in report.message
+
+
+@pytest.fixture(scope="module")
+def references():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("reference_solutions.py")
+    spec = importlib.util.spec_from_file_location("reference_solutions", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.REFERENCES
+
+
+@pytest.mark.parametrize("known", ["O(n)", "O(n log n)", "O(n^2)"])
+async def test_reference_solutions_get_their_time_and_space_class(
+    peerprep_grader, references, known
+):
+    ref = references[known]
+    report = await peerprep_grader().measure_complexity(
+        source=ref["source"],
+        entry_point="solve",
+        generator=ref["generator"],
+        sizes=ref["sizes"],
+        expected=known,
+    )
+    data = report.to_json()
+    # O(n) and O(n log n) are told apart by counted steps, not by a clock.
+    assert (data["estimate"], data["basis"], data["matches"]) == (known, "steps", True), data
+    assert data["confidence"] > 0.8
+    assert data["space"]["estimate"] == ref["space"], data["space"]
+    assert data["space"]["basis"] == "allocated peak"
+    assert all(p["steps"] > 0 and p["peak_bytes"] >= 0 for p in data["points"])

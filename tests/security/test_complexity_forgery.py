@@ -94,3 +94,38 @@ async def test_an_error_in_a_timed_call_is_reported_with_its_traceback(grader):
     report = await measure(grader, source)
     assert report.estimate is None
     assert report.message == "Stopped at n=200: error."
+
+
+# Steps and peak memory are the student's own process's report (growth.py): forged or hidden,
+# they must not make a quadratic solution look linear or a memory hog look frugal.
+HIDDEN_STEPS = (
+    "import sys\ndef f(xs):\n    sys.settrace(None)\n" + QUADRATIC_WORK + "    return 0\n"
+)
+FORGED_STEPS = (
+    "import os, sys\ndef f(xs):\n"
+    "    if sys.gettrace() is not None:  # only in the counting child\n"
+    '        os.write(3, (\'{"status":"ok","steps":%d,"peak_bytes":0}\' % len(xs)).encode())\n'
+    "        os._exit(0)\n" + QUADRATIC_WORK + "    return total\n"
+)
+HIDDEN_MEMORY = (
+    "import tracemalloc\ndef f(xs):\n    tracemalloc.stop()\n"
+    "    block = b'x' * (len(xs) * 20000)  # written, so resident: 4 to 32 MB\n"
+    "    return len(block)\n"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", ["hidden steps", "forged steps"])
+async def test_forged_step_counts_are_not_believed(grader, attack):
+    report = await measure(grader, HIDDEN_STEPS if attack == "hidden steps" else FORGED_STEPS)
+    data = report.to_json()
+    assert data["estimate"] in ("O(n^2)", "O(n^3)"), data
+    assert data["basis"] == "cpu time"
+    assert "CPU time grew unlike the counted steps" in data["message"]
+
+
+@pytest.mark.slow
+async def test_memory_hidden_from_the_allocation_tracer_is_seen_by_the_kernel(grader):
+    report = await measure(grader, HIDDEN_MEMORY)
+    space = report.to_json()["space"]
+    assert (space["estimate"], space["basis"]) == ("O(n)", "resident size"), report.to_json()
