@@ -153,6 +153,15 @@ export interface IComplexityPoint {
   seconds: number;
 }
 
+/** A growth class with its confidence and what it was measured by. */
+export interface IGrowth {
+  estimate: string | null;
+  confidence: number;
+  /** "steps" | "cpu time" (time); "allocated peak" | "resident size" (space). */
+  basis: string;
+  note?: string;
+}
+
 export interface IComplexity {
   estimate: string | null;
   confidence: number;
@@ -160,6 +169,10 @@ export interface IComplexity {
   matches: boolean;
   points: IComplexityPoint[];
   message?: string;
+  /** What the time class was measured by ("steps" or "cpu time"). */
+  basis?: string;
+  /** The class of the solution's peak memory. */
+  space?: IGrowth;
 }
 
 export type RunKind = 'run' | 'submit';

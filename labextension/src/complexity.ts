@@ -98,12 +98,20 @@ export function formatSeconds(seconds: number): string {
   return `${seconds.toFixed(2)} s`;
 }
 
-/** "O(n) (expected O(n)) · confidence 92%". */
+const BASES: Record<string, string> = {
+  steps: 'from counted steps',
+  'cpu time': 'from CPU time',
+  'allocated peak': 'from the allocated peak',
+  'resident size': 'from the resident size'
+};
+
+/** "Estimated O(n) · as expected · confidence 92% · from counted steps". */
 export function complexityLabel(c: {
   estimate: string | null;
   expected: string | null;
   confidence: number;
   matches: boolean;
+  basis?: string;
 }): string {
   if (!c.estimate) {
     return 'Complexity could not be measured';
@@ -114,6 +122,27 @@ export function complexityLabel(c: {
   }
   if (Number.isFinite(c.confidence)) {
     parts.push(`confidence ${Math.round(c.confidence * 100)}%`);
+  }
+  if (c.basis && BASES[c.basis]) {
+    parts.push(BASES[c.basis]);
+  }
+  return parts.join(' · ');
+}
+
+/** "Memory O(n) · confidence 95% · from the allocated peak"; '' when not measured. */
+export function spaceLabel(
+  space:
+    { estimate: string | null; confidence: number; basis: string } | undefined
+): string {
+  if (!space || !space.estimate) {
+    return '';
+  }
+  const parts = [`Memory ${space.estimate}`];
+  if (Number.isFinite(space.confidence)) {
+    parts.push(`confidence ${Math.round(space.confidence * 100)}%`);
+  }
+  if (BASES[space.basis]) {
+    parts.push(BASES[space.basis]);
   }
   return parts.join(' · ');
 }

@@ -1,4 +1,9 @@
-import { chartGeometry, complexityLabel, formatSeconds } from '../complexity';
+import {
+  chartGeometry,
+  complexityLabel,
+  formatSeconds,
+  spaceLabel
+} from '../complexity';
 
 describe('complexity chart scaling', () => {
   const points = [
@@ -86,6 +91,28 @@ describe('complexity labels', () => {
         matches: false
       })
     ).toBe('Complexity could not be measured');
+  });
+  it('says what the time and the memory class were measured by', () => {
+    expect(
+      complexityLabel({
+        estimate: 'O(n log n)',
+        expected: 'O(n log n)',
+        confidence: 0.99,
+        matches: true,
+        basis: 'steps'
+      })
+    ).toBe(
+      'Estimated O(n log n) · as expected · confidence 99% · from counted steps'
+    );
+    expect(
+      spaceLabel({
+        estimate: 'O(n)',
+        confidence: 0.95,
+        basis: 'allocated peak'
+      })
+    ).toBe('Memory O(n) · confidence 95% · from the allocated peak');
+    expect(spaceLabel({ estimate: null, confidence: 0, basis: '' })).toBe('');
+    expect(spaceLabel(undefined)).toBe('');
   });
   it('formats axis seconds', () => {
     expect(formatSeconds(0.0005)).toBe('500 µs');

@@ -5,7 +5,12 @@
 import React from 'react';
 
 import { IComplexity, IRun } from '../api';
-import { chartGeometry, complexityLabel, formatSeconds } from '../complexity';
+import {
+  chartGeometry,
+  complexityLabel,
+  formatSeconds,
+  spaceLabel
+} from '../complexity';
 import { formatDateTime } from '../format';
 import { caseRows, runSummary } from '../results';
 
@@ -15,6 +20,7 @@ export function ComplexityChart(props: {
   const { complexity } = props;
   const geometry = chartGeometry(complexity.points);
   const label = complexityLabel(complexity);
+  const space = spaceLabel(complexity.space);
   return (
     <div
       className={
@@ -24,6 +30,14 @@ export function ComplexityChart(props: {
       data-testid="peerprep-complexity"
     >
       <p className="jp-PeerPrep-complexity-label">{label}</p>
+      {space ? (
+        <p
+          className="jp-PeerPrep-complexity-space"
+          data-testid="peerprep-complexity-space"
+        >
+          {space}
+        </p>
+      ) : null}
       {complexity.message ? (
         <p className="jp-PeerPrep-muted">{complexity.message}</p>
       ) : null}
