@@ -8,9 +8,9 @@ whole time (both cores of the test machine busy with other work): each reference
 ``tests/grader/reference_solutions.py`` (O(1), O(log n), O(n), O(n log n), O(n^2), O(2^n))
 is measured ``--runs`` times. Reported per solution: how many runs named its time class, how
 many named its space class, the median confidence, what the class was measured by (counted
-steps or CPU time), and, as the same-run baseline, how often the CPU time alone (the method
-before steps were counted) would have named it. Prints a table and writes
-``benchmarks/results/complexity.json``.
+steps or CPU time), and, as the same-run baseline, how often the CPU time alone (the
+quantity measured before steps were counted, fitted the same way) would have named it.
+Prints a table and writes ``benchmarks/results/complexity.json``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def stop_busy(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def cpu_only(points: list[dict[str, Any]]) -> str | None:
-    """The class CPU time alone gives (the estimator before steps were counted)."""
+    """The class CPU time alone gives (what was measured before steps were counted)."""
     return fit.estimate([(p["n"], p["seconds"]) for p in points])[0]
 
 

@@ -2,8 +2,8 @@
 
 One function per benchmark script that has something a picture says better than a table
 (``PLOTS``): latency distributions per backend (sandbox, matching), room readiness warm
-against cold and memory per room (rooms), measured complexity curves against the fitted
-classes (complexity). Each writes PNG files into the images folder and returns
+against cold and memory per room (rooms), how often each reference solution's complexity was
+classified right under load (complexity). Each writes PNG files into the images folder and returns
 ``(file name, alt text)`` pairs for the report to embed.
 """
 
@@ -20,8 +20,6 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-
-from jupyter_peerprep.grader.complexity import MODELS
 
 Results = dict[str, Any]
 Images = list[tuple[str, str]]
@@ -127,36 +125,34 @@ def rooms(r: Results, images: Path) -> Images:
     return out
 
 
-def fitted_curve(points: list[tuple[float, float]], model: str) -> list[float]:
-    """``c * f(n)`` at each point's n, with c fitted in log space as the grader fits it."""
-    log_f = MODELS[model]
-    log_c = sum(math.log(max(t, 1e-9)) - log_f(n) for n, t in points) / len(points)
-    return [math.exp(log_c + log_f(n)) for n, _ in points]
-
-
 def complexity(r: Results, images: Path) -> Images:
     solutions = r.get("solutions") or {}
     if not solutions:
         return []
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for i, (known, data) in enumerate(solutions.items()):
-        points = sorted((p["n"], p["seconds"]) for p in data["points"])
-        if not points:
-            continue
-        color = f"C{i}"
-        ns = [n for n, _ in points]
-        ax.plot(ns, [t for _, t in points], "o", color=color, label=f"measured, {known}")
-        if data.get("estimate") in MODELS:
-            fit = fitted_curve(points, data["estimate"])
-            ax.plot(ns, fit, "-", color=color, alpha=0.7, label=f"fitted {data['estimate']}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("input size n")
-    ax.set_ylabel("seconds per call (fastest round)")
-    ax.set_title("Grader complexity: measured times against the fitted classes")
-    ax.legend(fontsize="x-small", ncol=2)
-    ax.grid(which="both", alpha=0.3)
-    return [(save(fig, images, "complexity-curves.png"), "Measured complexity curves")]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    names = list(solutions)
+    xs = range(len(names))
+    width = 0.27
+    series = [
+        ("time class, counted steps checked by CPU time", "right"),
+        ("time class, CPU time only (baseline)", "cpu_only_right"),
+        ("space class", "space_right"),
+    ]
+    for i, (label, key) in enumerate(series):
+        ax.bar(
+            [x + (i - 1) * width for x in xs],
+            [solutions[n][key] / max(1, solutions[n]["runs"]) for n in names],
+            width,
+            label=label,
+            color=f"C{i}",
+        )
+    ax.set_xticks(list(xs), names)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of Submits classified right")
+    ax.set_title("Grader complexity under load: each reference solution Submitted repeatedly")
+    ax.legend(fontsize="x-small", loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
+    return [(save(fig, images, "complexity-curves.png"), "Complexity classified right")]
 
 
 PLOTS: dict[str, Callable[[Results, Path], Images]] = {

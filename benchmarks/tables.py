@@ -200,20 +200,44 @@ def rooms(r: Results) -> str:
 
 
 def complexity(r: Results) -> str:
-    rows = [["solution (known class)", "fitted class", "confidence", "right class"]]
-    sizes = r.get("sizes") or []
-    rows[0] += [f"n = {n:,}, µs" for n in sizes]
+    rows = [
+        [
+            "solution (known class)",
+            "fitted class (runs)",
+            "time right",
+            "median confidence",
+            "measured by",
+            "CPU time only (baseline)",
+            "space (known)",
+            "space right",
+            "s per Submit",
+        ]
+    ]
     for known, data in r["solutions"].items():
-        by_n = {p["n"]: p["seconds"] for p in data["points"]}
-        row = [known, f"`{data['estimate']}`", num(data["confidence"], 2)]
-        row.append("yes" if data["matches"] else "**no**")
-        row += [num(1e6 * by_n[n], 1) if n in by_n else "" for n in sizes]
-        rows.append(row)
-    right = sum(1 for d in r["solutions"].values() if d["matches"])
+        runs = data["runs"]
+        bases: dict[str, int] = {}
+        for entry in data["entries"]:
+            bases[entry["basis"]] = bases.get(entry["basis"], 0) + 1
+        rows.append(
+            [
+                known,
+                ", ".join(f"`{c}` {k}" for c, k in data["classes"].items()),
+                f"{data['right']}/{runs}" + ("" if data["right"] >= runs - 1 else " **low**"),
+                num(data["median_confidence"], 2),
+                ", ".join(f"{b} {k}" for b, k in bases.items()),
+                f"{data['cpu_only_right']}/{runs}",
+                data["space_expected"],
+                f"{data['space_right']}/{runs}",
+                num(data["median_seconds"], 2),
+            ]
+        )
+    right = sum(d["right"] for d in r["solutions"].values())
+    total = sum(d["runs"] for d in r["solutions"].values())
+    baseline = sum(d["cpu_only_right"] for d in r["solutions"].values())
     return md_table(rows) + (
-        f"\n\n- The grader fitted the known class for **{right} of {len(r['solutions'])}** "
-        f"solutions ({r.get('repeats')} repeats per size). The O(1) solution is the baseline: "
-        "what a call costs when it does no work."
+        f"\n\n- {r.get('busy_processes', 0)} CPU-spinning processes ran throughout. The time "
+        f"class was right in **{right} of {total}** Submits; CPU time alone (what was measured "
+        f"before steps were counted, fitted the same way) in {baseline} of {total}."
     )
 
 
