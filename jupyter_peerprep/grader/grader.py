@@ -510,7 +510,8 @@ class Grader(LoggingConfigurable):
         message = ""
         for index, n in enumerate(sizes):
             record = records.by_index.get(index)
-            point = point_from_record(n, record) if record and record["status"] == "ok" else None
+            ok = record is not None and record["status"] == "ok"
+            point = point_from_record(n, record, records.counts.get(index)) if ok else None
             if point is None:
                 reason = reason_for_status(record["status"]) if record else None
                 if reason is None or reason == WRONG_ANSWER:

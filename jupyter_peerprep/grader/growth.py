@@ -30,7 +30,10 @@ SPACE_NOISE = 0.08  # dicts and lists grow in steps (a dict doubles), so peaks j
 SPACE_FLOOR_BYTES = 1024  # a frame and a few objects: below this, jitter is not growth
 RSS_NOISE = 0.1
 RSS_FLOOR_KB = 1024
-STEP_SLOPE = 0.35  # tolerated slope of log(CPU per step) against log n
+STEP_SLOPE = 0.6  # tolerated slope of log(CPU per step) against log n: under 1 (a factor n)
+# Rounds of a size spread this much only when the machine is overloaded; taking more as the
+# noise would let the flattest class fit anything.
+MAX_CPU_NOISE = 0.25
 CPU_FLOOR_S = 1e-4  # below this at every size, cache misses outweigh the steps in CPU time
 RSS_SLACK_KB = 8192  # allocator arenas and page granularity the kernel counts on top
 
@@ -59,8 +62,11 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def point_from_record(n: int, record: dict[str, Any]) -> dict[str, Any] | None:
-    """The figures of one size from a validated point record; None when it has no timing."""
+def point_from_record(
+    n: int, record: dict[str, Any], count: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The figures of one size from a validated point record and its count line (if any);
+    None when it has no timing."""
     rounds = record.get("rounds")
     if not isinstance(rounds, list) or not rounds:
         return None
@@ -74,7 +80,6 @@ def point_from_record(n: int, record: dict[str, Any]) -> dict[str, Any] | None:
         "median_seconds": statistics.median(times),
         "spread": (max(times) - min(times)) / max(min(times), complexity.TIME_FLOOR),
     }
-    count = record.get("count")
     if isinstance(count, dict) and count.get("status") == "ok":
         steps = _number(count.get("steps"))
         peak = _number(count.get("peak_bytes"))
@@ -97,7 +102,7 @@ def _slope(xs: list[float], ys: list[float]) -> float:
 def time_growth(points: list[dict[str, Any]]) -> Growth:
     cpu_points = [(p["n"], p["seconds"]) for p in points]
     spreads = [p["spread"] for p in points if "spread" in p]
-    noise = min(0.5, max(complexity.NOISE_FLOOR, statistics.median(spreads) if spreads else 0.0))
+    noise = min(MAX_CPU_NOISE, max(complexity.NOISE_FLOOR, statistics.median(spreads or [0.0])))
     cpu_class, cpu_conf, _ = complexity.classify(
         cpu_points, noise, floor=complexity.TIME_FLOOR, robust=True
     )

@@ -408,12 +408,17 @@ def run_complexity(job):
         record["type"] = "point"
         record["index"] = index
         record["n"] = n
-        reap_orphans()
-        if record["status"] == "ok":
-            record["count"] = count_size(job, args, limits)
         emit(record)
+        reap_orphans()
         if record["status"] != "ok":
-            break
+            return
+    # Counted after every size is timed: a run that reaches its wall clock while counting
+    # still has its times.
+    for index, args in enumerate(inputs):
+        record = count_size(job, args, limits)
+        record["type"] = "count"
+        record["index"] = index
+        emit(record)
 
 
 def count_size(job, args, limits):

@@ -32,6 +32,7 @@ class ChannelRecords:
     by_index: dict[int, dict[str, Any]] = field(default_factory=dict)
     duplicates: set[int] = field(default_factory=set)
     extra: list[dict[str, Any]] = field(default_factory=list)  # generator/checker errors
+    counts: dict[int, dict[str, Any]] = field(default_factory=dict)  # "count" lines of points
     done: bool = False
     corrupt: str = ""  # why the channel stopped being believed, if it did
 
@@ -81,6 +82,14 @@ def parse_channel(stdout: bytes, kind: str, count: int) -> ChannelRecords:
             continue
         if rtype in ("generator_error", "checker_error", "harness_error"):
             records.extra.append(record)
+            continue
+        if rtype == "count" and kind == "point":
+            # Steps and memory of a size (counting.py); checked by growth.py, first one kept.
+            index = record.get("index")
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+                records.corrupt = f"a count line has an invalid index {index!r}"
+                break
+            records.counts.setdefault(index, record)
             continue
         if rtype != kind:
             records.corrupt = f"an unexpected line of type {rtype!r}"
