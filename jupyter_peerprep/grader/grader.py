@@ -510,8 +510,9 @@ class Grader(LoggingConfigurable):
         message = ""
         for index, n in enumerate(sizes):
             record = records.by_index.get(index)
-            ok = record is not None and record["status"] == "ok"
-            point = point_from_record(n, record, records.counts.get(index)) if ok else None
+            point = None
+            if record is not None and record["status"] == "ok":
+                point = point_from_record(n, record, records.counts.get(index))
             if point is None:
                 reason = reason_for_status(record["status"]) if record else None
                 if reason is None or reason == WRONG_ANSWER:
