@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from jupyter_peerprep.grader import complexity
+from jupyter_peerprep.grader import complexity, growth
 from jupyter_peerprep.grader.reports import ComplexityReport
 
 SIZES = [1000, 2000, 4000, 8000]
@@ -171,3 +171,49 @@ async def test_reference_solutions_get_their_time_and_space_class(
     assert data["space"]["estimate"] == ref["space"], data["space"]
     assert data["space"]["basis"] == "allocated peak"
     assert all(p["steps"] > 0 and p["peak_bytes"] >= 0 for p in data["points"])
+
+
+def measured(n, seconds, steps=None, peak=None, rss=None):
+    point = {"n": n, "seconds": seconds, "spread": 0.02}
+    if steps is not None:
+        point.update(steps=steps, peak_bytes=peak or 0)
+    if rss is not None:
+        point["rss_growth_kb"] = rss
+    return point
+
+
+NS = [256, 512, 1024, 2048, 4096]
+
+
+def test_steps_that_cpu_time_confirms_decide_the_time_class():
+    # CPU time a little noisy and a little superlinear (cache), steps exactly n log n.
+    points = [
+        measured(n, 1e-7 * n * math.log(n) * (1 + 0.05 * (i % 2)), 6 * n * math.log2(n))
+        for i, n in enumerate(NS)
+    ]
+    time = growth.judge(points).time
+    assert (time.estimate, time.basis, time.note) == ("O(n log n)", "steps", "")
+    assert time.confidence > 0.9
+
+
+def test_steps_that_cpu_time_contradicts_are_not_believed():
+    points = [measured(n, 1e-8 * n * n, 3 * n) for n in NS]  # forged: linear steps
+    time = growth.judge(points).time
+    assert (time.estimate, time.basis) == ("O(n^2)", "cpu time")
+    assert "CPU time grew unlike the counted steps" in time.note
+
+
+def test_steps_missing_at_a_size_leave_the_class_to_cpu_time():
+    points = [measured(n, 1e-7 * n, 3 * n) for n in NS[:-1]] + [measured(NS[-1], 1e-7 * NS[-1])]
+    time = growth.judge(points).time
+    assert (time.estimate, time.basis) == ("O(n)", "cpu time")
+    assert "could not be counted at every size" in time.note
+
+
+def test_memory_the_kernel_saw_but_the_tracer_did_not_decides_the_space_class():
+    believed = growth.judge([measured(n, 1e-6, 5, peak=8 * n, rss=100) for n in NS]).space
+    assert (believed.estimate, believed.basis) == ("O(n)", "allocated peak")
+    hidden = [measured(n, 1e-6, 5, peak=0, rss=20 * n) for n in NS]  # 5 to 80 MiB unreported
+    space = growth.judge(hidden).space
+    assert (space.estimate, space.basis) == ("O(n)", "resident size")
+    assert "more memory than it reported" in space.note

@@ -67,3 +67,13 @@ def test_grading_a_forged_channel_passes_nothing():
     report = grader._grade(cases, SandboxResult(stdout=forged, exit_code=0), lambda e, g: e == g)
     assert [c.passed for c in report.cases] == [False, False]
     assert report.cases[1].error == "this case was reported twice"
+
+
+def test_count_lines_belong_to_complexity_runs_only():
+    point = {"type": "point", "index": 0, "status": "ok", "rounds": [1e-6]}
+    count = {"type": "count", "index": 0, "status": "ok", "steps": 5, "peak_bytes": 0}
+    records = parse_channel(lines(point, count, dict(count, steps=1), {"type": "done"}), "point", 1)
+    assert records.corrupt == "" and records.counts[0]["steps"] == 5  # the first one is kept
+    bad = parse_channel(lines(point, dict(count, index=7)), "point", 1)
+    assert bad.corrupt == "a count line has an invalid index 7"
+    assert parse_channel(lines(count), "case", 1).corrupt == "an unexpected line of type 'count'"
