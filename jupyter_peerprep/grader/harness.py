@@ -11,7 +11,8 @@ non-dumpable, so a child (same uid) can neither ptrace it nor open its /proc/<pi
 
 The harness reports *raw* results only, one JSON line per case on its stdout:
 ``{"type": "case", "index": i, "status": "ok"|"error"|"timeout"|"memory"|"output"|"load_error",
-"got": ..., ...}``, then ``{"type": "done"}``. It never sees an expected value of a hidden test
+"got": ..., ...}`` (a complexity run: one ``point`` line per size, then one ``count`` line per
+size), then ``{"type": "done"}``. It never sees an expected value of a hidden test
 and computes no verdict: the service validates these lines and decides pass/fail outside the
 sandbox. A student who forges lines can at most claim a return value they could have returned
 anyway; a student who kills this process only loses the remaining cases.
