@@ -55,12 +55,12 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from jupyter_peerprep.hub import db  # noqa: E402
 from jupyter_peerprep.hub.app import PeerPrepService, settle_heap  # noqa: E402
 from jupyter_peerprep.hub.matching import (  # noqa: E402
-    InMemoryEngine,
     Matchmaker,
     MatchRequest,
     Policy,
     Waiting,
 )
+from jupyter_peerprep.testing.matching_model import InMemoryEngine  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PEERPREP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

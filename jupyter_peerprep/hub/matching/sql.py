@@ -1,7 +1,7 @@
-"""The SQL statements of the matcher's hot path, built once.
+"""The SQL statements of the matcher, built once, and the reads every path shares.
 
-``Matchmaker`` (``matching.py``) writes match requests in batches; each batch runs the
-statements below on the session's connection. They are SQLAlchemy Core statements on the
+The batched writer (``writer.py``), the tick (``ticks.py``) and room creation (``rooms.py``)
+run the statements below on the session's connection. They are SQLAlchemy Core statements on the
 tables of ``models.py``, built at import time with expanding bind parameters for the lists,
 so that every batch reuses one compiled form instead of building (and compiling) a new
 statement and paying the ORM's per-statement overhead: at a thousand requests a second that
@@ -12,7 +12,7 @@ Every statement takes its values as bind parameters named in its comment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from .models import Profile, Room, RoomMember, Ticket, TicketState
+from ..models import Profile, Room, RoomMember, Ticket, TicketState
 
 TICKETS = cast(Table, Ticket.__table__)
 PROFILES = cast(Table, Profile.__table__)
@@ -152,3 +152,38 @@ def claim(conn: Connection, rooms: dict[str, str], messages: dict[str, str], at:
         return 0
     params = [{"tid": t, "rid": r, "msg": messages[t], "at": at} for t, r in rooms.items()]
     return int(conn.execute(CLAIM, params).rowcount)
+
+
+def active_rooms(conn: Connection, usernames: Collection[str]) -> dict[str, str]:
+    """The active room of each of ``usernames`` who is in one (student -> room id): the one
+    "already in a room" check of the matcher."""
+    if not usernames:
+        return {}
+    return dict(conn.execute(ACTIVE_ROOMS, {"names": sorted(set(usernames))}).all())
+
+
+def profiles(conn: Connection, usernames: Collection[str]) -> dict[str, Any]:
+    """The profile columns the matcher reads (display name, language, proficiency, rating),
+    by student; students without a profile are missing."""
+    if not usernames:
+        return {}
+    rows = conn.execute(MATCH_PROFILES, {"names": sorted(set(usernames))})
+    return {row.username: row for row in rows}
+
+
+def recent_partners(
+    conn: Connection, usernames: Collection[str], since: datetime
+) -> set[frozenset[str]]:
+    """The pairs made since ``since`` that involve one of ``usernames``."""
+    if not usernames:
+        return set()
+    rows = conn.execute(RECENT_PARTNERS, {"names": sorted(set(usernames)), "since": since})
+    return {frozenset(r) for r in rows}
+
+
+def attempted(conn: Connection, usernames: Collection[str]) -> dict[str, list[str]]:
+    """The questions of every room each of ``usernames`` was in."""
+    out: dict[str, list[str]] = {}
+    for username, qid in conn.execute(ATTEMPTED, {"names": sorted(set(usernames))}):
+        out.setdefault(username, []).append(qid)
+    return out
