@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from .. import metrics
@@ -60,12 +60,16 @@ class RoomMaker:
         pairs: Sequence[tuple[Waiting, Waiting, Agreement]],
         now: datetime,
         stored: set[str],
+        writes: sql.PendingWrites | None = None,
     ) -> list[MadeRoom]:
         """Create the rooms of ``pairs`` inside the caller's transaction: the room, both
         members, and the claim of the tickets already in the database (``stored``; the caller
         inserts its new tickets as matched itself). A claim that finds its ticket no longer
         waiting raises ``Lost`` and the whole transaction rolls back: it cannot happen while
         the caller holds the rows' locks, and the database refuses what the locks would miss.
+
+        With ``writes``, the rows are only queued there, so that the caller can add its own
+        and send them all at once: it then flushes ``writes`` and calls ``claim``.
         """
         if not pairs:
             return []
@@ -83,9 +87,9 @@ class RoomMaker:
         conn = s.connection()
         attempted = sql.attempted(conn, {w.username for pair in pairs for w in pair[:2]})
         made = [self._plan_room(a, b, agreed, questions, attempted) for a, b, agreed in pairs]
-        sql.insert_rows(conn, sql.ROOMS, [room_row(m, now) for m in made])
-        sql.insert_rows(
-            conn,
+        queue = sql.PendingWrites() if writes is None else writes
+        queue.insert(sql.ROOMS, [room_row(m, now) for m in made])
+        queue.insert(
             sql.MEMBERS,
             [
                 {"room_id": m.room_id, "username": w.username, "active": True}
@@ -93,6 +97,16 @@ class RoomMaker:
                 for w in (m.a, m.b)
             ],
         )
+        if writes is None:
+            queue.flush(conn)
+            self.claim(conn, made, now, stored)
+        return made
+
+    def claim(
+        self, conn: Connection, made: Sequence[MadeRoom], now: datetime, stored: set[str]
+    ) -> None:
+        """Mark the ``stored`` tickets of ``made`` rooms matched (after the rooms are written);
+        raise ``Lost`` if one is no longer waiting."""
         claims = {w.id: m.room_id for m in made for w in (m.a, m.b) if w.id in stored}
         messages = {tid: m.messages[tid] for m in made for tid in m.messages if tid in claims}
         claimed = sql.claim(conn, claims, messages, now)
@@ -111,7 +125,6 @@ class RoomMaker:
                 m.a.id,
                 m.b.id,
             )
-        return made
 
     @staticmethod
     def _plan_room(

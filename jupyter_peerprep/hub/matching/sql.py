@@ -12,21 +12,30 @@ Every statement takes its values as bind parameters named in its comment.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import (
     Connection,
+    Executable,
     Select,
     Table,
     and_,
     bindparam,
     func,
+    literal_column,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
+from sqlalchemy import cast as cast_
+from sqlalchemy.exc import IntegrityError
 
 from ..models import Profile, Room, RoomMember, Ticket, TicketState
 
@@ -40,31 +49,88 @@ WAITING = TicketState.waiting.value
 # PostgreSQL only: wait until no other matching transaction runs (released at commit).
 MATCHING_LOCK_KEY = 0x5065_6572_5072_6570  # "PeerPrep"
 SERIALISE_MATCHING = select(func.pg_advisory_xact_lock(MATCHING_LOCK_KEY))
+# The same, and this transaction's commit does not wait for its WAL to reach the disk
+# (``Matchmaker.synchronous_commit = False``); in the same round trip.
+SERIALISE_MATCHING_ASYNC_COMMIT = select(
+    func.pg_advisory_xact_lock(MATCHING_LOCK_KEY),
+    func.set_config("synchronous_commit", "off", True),
+)
 
-# names, keys: the tickets of these students that are open, or carry one of these keys.
-HELD_TICKETS = select(
-    TICKETS.c.id, TICKETS.c.username, TICKETS.c.idempotency_key, TICKETS.c.state
-).where(
-    TICKETS.c.username.in_(bindparam("names", expanding=True)),
-    or_(
-        TICKETS.c.state == WAITING,
-        TICKETS.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+_NAMES: Any = bindparam("names", expanding=True)
+# names, keys: what the matcher checks of these students, in one read (one round trip):
+# "t" rows: (id, idempotency key, state) of their open tickets and of those with one of these
+# keys; "r" rows: (room id) of their active rooms; "p" rows: (display name, language,
+# proficiency, rating) of their profiles.
+STUDENTS = union_all(
+    select(
+        literal_column("'t'").label("kind"),
+        TICKETS.c.username,
+        TICKETS.c.id.label("a"),
+        TICKETS.c.idempotency_key.label("b"),
+        TICKETS.c.state.label("c"),
+        cast_(null(), PROFILES.c.rating.type).label("rating"),
+    ).where(
+        TICKETS.c.username.in_(_NAMES),
+        or_(
+            TICKETS.c.state == WAITING,
+            TICKETS.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+        ),
     ),
+    select(
+        literal_column("'r'"),
+        MEMBERS.c.username,
+        MEMBERS.c.room_id,
+        null(),
+        null(),
+        cast_(null(), PROFILES.c.rating.type),
+    ).where(MEMBERS.c.active.is_(True), MEMBERS.c.username.in_(_NAMES)),
+    select(
+        literal_column("'p'"),
+        PROFILES.c.username,
+        PROFILES.c.display_name,
+        PROFILES.c.language,
+        PROFILES.c.proficiency,
+        PROFILES.c.rating,
+    ).where(PROFILES.c.username.in_(_NAMES)),
 )
 
-# names: who of these students is in an active room, and which.
-ACTIVE_ROOMS = select(MEMBERS.c.username, MEMBERS.c.room_id).where(
-    MEMBERS.c.active.is_(True), MEMBERS.c.username.in_(bindparam("names", expanding=True))
-)
 
-# names: the profile columns the matcher reads.
-MATCH_PROFILES = select(
-    PROFILES.c.username,
-    PROFILES.c.display_name,
-    PROFILES.c.language,
-    PROFILES.c.proficiency,
-    PROFILES.c.rating,
-).where(PROFILES.c.username.in_(bindparam("names", expanding=True)))
+@dataclass(frozen=True)
+class StoredProfile:
+    """The profile columns the matcher reads."""
+
+    display_name: str
+    language: str
+    proficiency: str
+    rating: float
+
+
+@dataclass
+class Students:
+    """What the database holds of some students: their tickets (open, or with one of the keys
+    asked about) as (id, username, idempotency key, state), their active rooms (student ->
+    room id; the matcher's one "already in a room" check) and their profiles."""
+
+    tickets: list[tuple[str, str, str, str]] = field(default_factory=list)
+    rooms: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, StoredProfile] = field(default_factory=dict)
+
+
+def students(conn: Connection, usernames: Collection[str], keys: Collection[str] = ()) -> Students:
+    """Read what the matcher checks of ``usernames`` (and their tickets with ``keys``)."""
+    out = Students()
+    if not usernames:
+        return out
+    params = {"names": sorted(set(usernames)), "keys": sorted(set(keys))}
+    for kind, username, a, b, c, rating in conn.execute(STUDENTS, params):
+        if kind == "t":
+            out.tickets.append((a, username, b, c))
+        elif kind == "r":
+            out.rooms[username] = a
+        else:
+            out.profiles[username] = StoredProfile(a, b, c, rating)
+    return out
+
 
 # u, r (executemany): store a refreshed rating.
 SET_RATING = (
@@ -135,14 +201,50 @@ CLAIM = (
 )
 
 # One executemany INSERT per table (psycopg sends the rows in one pipeline; both drivers
-# reuse one prepared statement).
+# reuse one prepared statement); ``PendingWrites`` sends several in one round trip.
 INSERT = {t.name: t.insert() for t in (TICKETS, PROFILES, ROOMS, MEMBERS)}
 
 
-def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table``."""
-    if rows:
-        conn.execute(INSERT[table.name], list(rows))
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, send the statements executed inside to the server without waiting for
+    each answer, in one round trip (psycopg's pipeline mode); elsewhere, run them as usual.
+    Only for statements whose results are not read: row counts are not known inside."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name != "postgresql" or not isinstance(raw, psycopg.Connection):
+        yield
+        return
+    try:
+        with raw.pipeline():
+            yield
+    except psycopg.IntegrityError as e:
+        # Raised as it would be outside the pipeline, so callers handle a refusal one way.
+        raise IntegrityError("pipelined writes", None, e) from e
+
+
+class PendingWrites:
+    """Inserts and updates a matching transaction holds back until it has decided everything,
+    then sends together (``pipelined``): one round trip for all of them on PostgreSQL."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[Executable, list[dict[str, Any]]]] = []
+
+    def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        self.execute(INSERT[table.name], rows)
+
+    def execute(self, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue ``statement`` once per row of ``rows`` (executemany)."""
+        if rows:
+            self._items.append((statement, list(rows)))
+
+    def flush(self, conn: Connection) -> None:
+        items, self._items = self._items, []
+        if len(items) == 1:
+            conn.execute(*items[0])
+        elif items:
+            with pipelined(conn):
+                for statement, rows in items:
+                    conn.execute(statement, rows)
 
 
 def claim(conn: Connection, rooms: dict[str, str], messages: dict[str, str], at: datetime) -> int:
@@ -152,23 +254,6 @@ def claim(conn: Connection, rooms: dict[str, str], messages: dict[str, str], at:
         return 0
     params = [{"tid": t, "rid": r, "msg": messages[t], "at": at} for t, r in rooms.items()]
     return int(conn.execute(CLAIM, params).rowcount)
-
-
-def active_rooms(conn: Connection, usernames: Collection[str]) -> dict[str, str]:
-    """The active room of each of ``usernames`` who is in one (student -> room id): the one
-    "already in a room" check of the matcher."""
-    if not usernames:
-        return {}
-    return dict(conn.execute(ACTIVE_ROOMS, {"names": sorted(set(usernames))}).all())
-
-
-def profiles(conn: Connection, usernames: Collection[str]) -> dict[str, Any]:
-    """The profile columns the matcher reads (display name, language, proficiency, rating),
-    by student; students without a profile are missing."""
-    if not usernames:
-        return {}
-    rows = conn.execute(MATCH_PROFILES, {"names": sorted(set(usernames))})
-    return {row.username: row for row in rows}
 
 
 def recent_partners(

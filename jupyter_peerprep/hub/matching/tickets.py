@@ -12,6 +12,7 @@ from ..models import Proficiency, TicketState, new_id
 from .core import EXACT, Waiting
 from .messages import LOOKING
 from .requests import MatchRequest
+from .sql import StoredProfile
 
 
 def ts(value: datetime) -> float:
@@ -51,6 +52,8 @@ class NewTicket:
     relax_level: int = EXACT
     room_id: str | None = None
     message: str = LOOKING
+    # The student's profile as stored when the batch read it (None: none yet).
+    profile: StoredProfile | None = None
 
     @classmethod
     def open(

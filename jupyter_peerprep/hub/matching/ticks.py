@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from .. import db
 from ..models import Room, Ticket, TicketState
 from . import sql
-from .core import EXACT, TIMED_OUT, Waiting, plan, relax_level
+from .core import EXACT, TIMED_OUT, plan, relax_level
 from .messages import busiest, relax_message, timeout_message
 from .tickets import as_waiting, ts
 
@@ -54,7 +53,8 @@ class Ticker:
             ).all()
             if not tickets:
                 return counts, notify
-            in_room = sql.active_rooms(s.connection(), {t.username for t in tickets})
+            known = sql.students(s.connection(), {t.username for t in tickets})
+            in_room = known.rooms
             live: list[Ticket] = []
             for t in tickets:
                 if t.lease_expires < now:
@@ -80,7 +80,11 @@ class Ticker:
                 else:
                     live.append(t)
             drivers = self._drivers(live, now)
-            waiting = self._as_waiting(s, live, with_profiles=bool(drivers))
+            waiting = [
+                as_waiting(t, p.proficiency if p else None, p.rating if p else None)
+                for t in live
+                for p in (known.profiles.get(t.username),)
+            ]
             recent = mm.recent_partners(s, [t.username for t in live], now) if drivers else set()
             decided = plan(
                 waiting,
@@ -138,17 +142,6 @@ class Ticker:
             if t.created >= since or relax_level(now_s - ts(t.created), mm.policy) != t.relax_level
         }
 
-    @staticmethod
-    def _as_waiting(s: Session, tickets: Sequence[Ticket], with_profiles: bool) -> list[Waiting]:
-        people = (
-            sql.profiles(s.connection(), {t.username for t in tickets}) if with_profiles else {}
-        )
-        out = []
-        for t in tickets:
-            p = people.get(t.username)
-            out.append(as_waiting(t, p.proficiency if p else None, p.rating if p else None))
-        return out
-
     def repair(self) -> dict[str, int]:
         """Bring the database to a consistent state after a crash or an unclean stop.
 
@@ -170,7 +163,7 @@ class Ticker:
             counts["leases_renewed"] = int(renewed.rowcount or 0)  # type: ignore[attr-defined]
             waiting = s.scalars(select(Ticket).where(Ticket.state == TicketState.waiting.value))
             tickets = list(waiting)
-            in_room = sql.active_rooms(s.connection(), {t.username for t in tickets})
+            in_room = sql.students(s.connection(), {t.username for t in tickets}).rooms
             for ticket in tickets:
                 if ticket.username in in_room:
                     finish(

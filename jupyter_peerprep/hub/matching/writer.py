@@ -145,8 +145,11 @@ class BatchWriter:
         outcome = BatchOutcome()
         with db.transaction(mm.session_factory) as s:
             mm.serialise(s)
+            conn = s.connection()
+            # Everything this batch writes is sent at the end, in one round trip.
+            writes = sql.PendingWrites()
             fresh, verdicts = self._admit(s, batch, now)
-            people = self._profiles(s, {t.username for t in fresh.values()}, now)
+            people = self._profiles(s, list(fresh.values()), now, writes)
             for t in fresh.values():
                 language = t.language or people[t.username].language
                 t.language = language if language in mm.languages else mm.languages[0]
@@ -170,7 +173,7 @@ class BatchWriter:
                     lambda a, b: frozenset((a, b)) in recent,
                     drivers=drivers,
                 ).pairs
-            made = mm._make_rooms(s, pairs, now, stored)
+            made = mm._make_rooms(s, pairs, now, stored, writes)
             rooms: dict[str, dict[str, Any]] = {}
             for m in made:
                 for me, other in ((m.a, m.b), (m.b, m.a)):
@@ -184,8 +187,9 @@ class BatchWriter:
             for t in new:
                 if t.id in unmade:
                     t.message = NO_QUESTIONS
-            if new:
-                sql.insert_rows(s.connection(), sql.TICKETS, [t.row() for t in new])
+            writes.insert(sql.TICKETS, [t.row() for t in new])
+            writes.flush(conn)
+            mm.room_maker.claim(conn, made, now, stored)
             for t in new:
                 mm.log.info(
                     "Ticket %s opened: %s wants %s (%s)",
@@ -205,16 +209,14 @@ class BatchWriter:
         ticket again) or refused (409: an open ticket, an active room)."""
         held: dict[tuple[str, str], str] = {}
         open_: dict[str, str | NewTicket] = {}
-        conn = s.connection()
-        names = sorted({r.username for r in batch})
-        keys = sorted({r.request.idempotency_key for r in batch})
-        for tid, username, idempotency_key, state in conn.execute(
-            sql.HELD_TICKETS, {"names": names, "keys": keys}
-        ):
+        known = sql.students(
+            s.connection(), {r.username for r in batch}, {r.request.idempotency_key for r in batch}
+        )
+        for tid, username, idempotency_key, state in known.tickets:
             held[(username, idempotency_key)] = tid
             if state == TicketState.waiting.value:
                 open_[username] = tid
-        in_room = sql.active_rooms(conn, names)
+        in_room = known.rooms
         fresh: dict[str, NewTicket] = {}
         made_here: dict[tuple[str, str], NewTicket] = {}
         verdicts: list[Verdict] = []
@@ -233,23 +235,24 @@ class BatchWriter:
                 verdicts.append(Verdict("refused", error=MatchError(409, message)))
             else:
                 t = NewTicket.open(r.username, r.request, r.arrived, lease)
+                t.profile = known.profiles.get(r.username)
                 fresh[t.id] = made_here[key] = t
                 open_[r.username] = t
                 verdicts.append(Verdict("new", t))
         return fresh, verdicts
 
-    def _profiles(self, s: Session, usernames: set[str], now: datetime) -> dict[str, Person]:
-        """Profile columns the matcher needs, creating missing profiles and refreshing ratings."""
-        if not usernames:
+    def _profiles(
+        self, s: Session, fresh: list[NewTicket], now: datetime, writes: sql.PendingWrites
+    ) -> dict[str, Person]:
+        """Profile columns of the students of ``fresh`` tickets (read on admission); missing
+        profiles and refreshed ratings are queued in ``writes``."""
+        if not fresh:
             return {}
-        conn = s.connection()
+        usernames = {t.username for t in fresh}
         names = sorted(usernames)
-        rows = sql.profiles(conn, names)
+        rows = {t.username: t.profile for t in fresh if t.profile is not None}
         missing = [n for n in names if n not in rows]
-        if missing:
-            sql.insert_rows(
-                conn, sql.PROFILES, [profiles.new_profile_values(n, now) for n in missing]
-            )
+        writes.insert(sql.PROFILES, [profiles.new_profile_values(n, now) for n in missing])
         # A new profile has no submits yet: only the others' ratings may need a refresh.
         ratings = dict.fromkeys(missing, profiles.INITIAL_RATING)
         ratings.update(profiles.compute_ratings(s, [n for n in names if n in rows]))
@@ -258,8 +261,7 @@ class BatchWriter:
             for n, r in ratings.items()
             if n in rows and abs(rows[n].rating - r) > 1e-9
         ]
-        if stale:
-            conn.execute(sql.SET_RATING, stale)
+        writes.execute(sql.SET_RATING, stale)
         out: dict[str, Person] = {}
         for n in usernames:
             row = rows.get(n)
