@@ -4,7 +4,8 @@ Requests that arrive while a batch is being written form the next batch (group c
 batch admits its requests (a retry of an earlier request, an open ticket or an active room in
 the way, or a new ticket), reads what pairing needs with a handful of set-based statements,
 pairs its new tickets with the waiting ones and with each other through the pure core, and
-writes tickets, rooms and members with one statement each. See docs/explanation/matching.md.
+sends its profiles, rooms, members and tickets together (one round trip on PostgreSQL) before
+claiming the waiting tickets it paired. See docs/explanation/matching.md.
 """
 
 from __future__ import annotations
