@@ -19,6 +19,9 @@ Measured in one run, on this machine, so the ratios compare like with like:
   ``peerprep_match_batch_*`` metrics), and the p50 latency as a multiple of a bare commit;
 - the share of CPU time the hypervisor gave other guests during each run (``steal %``), so
   a run on a busy host is recognisable as such;
+- on PostgreSQL with the service's default (matching commits do not wait for the disk,
+  ``Matchmaker.synchronous_commit = False``) and, at the target rate, with durable commits
+  (``postgresql-durable``);
 - the database and heap are set up as ``PeerPrepService`` sets them up (SQLite checkpoints in
   a background thread, start-up heap frozen), so the figures are the service's;
 - the in-memory engine model (``InMemoryEngine``, the same pure core) under ``--ops`` random
@@ -55,12 +58,12 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from jupyter_peerprep.hub import db  # noqa: E402
 from jupyter_peerprep.hub.app import PeerPrepService, settle_heap  # noqa: E402
 from jupyter_peerprep.hub.matching import (  # noqa: E402
-    InMemoryEngine,
     Matchmaker,
     MatchRequest,
     Policy,
     Waiting,
 )
+from jupyter_peerprep.testing.matching_model import InMemoryEngine  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "PEERPREP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -95,9 +98,12 @@ def bare_commit_ms(url: str, n: int = 200) -> float:
     return statistics.median(times) * 1000
 
 
-async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str, Any]:
+async def run_rate(
+    url: str, rate: float, seconds: float, seed: int, **traits: Any
+) -> dict[str, Any]:
     """Enqueue at ``rate``/s for ``seconds`` against a fresh schema at ``url``, with the
-    database and heap set up as the PeerPrep service sets them up."""
+    database and heap set up as the PeerPrep service sets them up (and ``traits`` of the
+    Matchmaker)."""
     engine = db.make_engine(
         url, sqlite_checkpoint_interval=PeerPrepService.sqlite_checkpoint_interval.default_value
     )
@@ -110,6 +116,7 @@ async def run_rate(url: str, rate: float, seconds: float, seed: int) -> dict[str
         difficulty_relax_after=75.0,
         timeout_after=180.0,
         tick_interval=1.0,
+        **traits,
     )
     await mm.start()
     settle_heap()
@@ -308,10 +315,15 @@ async def main() -> None:
         "machine": machine(),
         "backends": {},
     }
-    backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql", "postgresql-durable"])
     for backend in backends:
         per: dict[str, Any] = {}
-        for rate in (args.rate / 10, args.rate):
+        # The service's default commits without waiting for the disk on PostgreSQL
+        # (Matchmaker.synchronous_commit); "postgresql-durable" measures the other setting in
+        # the same run, at the target rate.
+        durable = backend == "postgresql-durable"
+        traits = {"synchronous_commit": True} if durable else {}
+        for rate in (args.rate,) if durable else (args.rate / 10, args.rate):
             if backend == "sqlite":
                 tmp = tempfile.mkdtemp()
                 url, drop = f"sqlite:///{tmp}/bench.sqlite", (lambda: None)
@@ -320,7 +332,7 @@ async def main() -> None:
             try:
                 if "bare_commit_ms" not in per:
                     per["bare_commit_ms"] = bare_commit_ms(url)
-                run = await run_rate(url, rate, args.seconds, seed=int(rate))
+                run = await run_rate(url, rate, args.seconds, seed=int(rate), **traits)
                 run["p50_vs_bare_commit"] = run["p50_ms"] / per["bare_commit_ms"]
                 per[f"rate_{int(rate)}"] = run
             finally:

@@ -109,7 +109,11 @@ def matching(r: Results) -> str:
         ["backend", "target/s", "achieved/s", "matches/s", "p50 ms", "p99 ms", "CPU ms / match",
          "requests / txn", "txn ms", "p50 / bare commit", "steal %", "double matches"]
     ]  # fmt: skip
-    labels = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    labels = {
+        "sqlite": "SQLite",
+        "postgresql": "PostgreSQL",
+        "postgresql-durable": "PostgreSQL, durable commits",
+    }
     for backend, per in (r.get("backends") or {}).items():
         first = True
         for key, run in per.items():

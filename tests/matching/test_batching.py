@@ -121,7 +121,7 @@ async def test_a_batch_a_constraint_refuses_is_answered_request_by_request(postg
     factory = db.session_factory(engine)
     add_bank(factory)
     mm = Matchmaker(session_factory=factory)
-    admit = mm._admit
+    admit = mm.writer._admit
 
     def admit_then_race(s, batch, now):
         fresh, verdicts = admit(s, batch, now)
@@ -138,7 +138,7 @@ async def test_a_batch_a_constraint_refuses_is_answered_request_by_request(postg
                 )
         return fresh, verdicts
 
-    mm._admit = admit_then_race  # type: ignore[method-assign]
+    mm.writer._admit = admit_then_race  # type: ignore[method-assign]
     heidi, ivan, judy = await together(
         mm, ("heidi", ask()), ("ivan", ask(topics=("graphs",))), ("judy", ask(topics=("graphs",)))
     )

@@ -13,7 +13,6 @@ from jupyter_peerprep.hub.matching import (
     NEIGHBOUR_DIFFICULTY,
     TIMED_OUT,
     TOPIC_DROPPED,
-    InMemoryEngine,
     Policy,
     Waiting,
     agreement,
@@ -23,6 +22,7 @@ from jupyter_peerprep.hub.matching import (
     relax_level,
 )
 from jupyter_peerprep.questions.vocabulary import DIFFICULTIES
+from jupyter_peerprep.testing.matching_model import InMemoryEngine
 
 POLICY = Policy(topic_relax_after=10, difficulty_relax_after=20, timeout_after=30)
 
