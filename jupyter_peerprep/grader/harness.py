@@ -46,7 +46,16 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # in the sandbox it comes from timing.py, run first in this namespace
+if TYPE_CHECKING:  # in the sandbox they come from timing.py and deno_child.py, run first
+    from .deno_child import (
+        deno_child_limits,
+        deno_out_of_memory,
+        exec_deno,
+        is_deno_job,
+        prepare_deno,
+        split_marked,
+        write_input,
+    )
     from .timing import time_size
 
 PR_SET_DUMPABLE = 4
@@ -215,11 +224,18 @@ def run_child(job, payload, limits):
     res_r, res_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    deno = is_deno_job(job)
+    nonce = os.urandom(8).hex()
+    if deno:
+        write_input(job, payload["args"], nonce=nonce)
     started = _monotonic()
     pid = os.fork()
     if pid == 0:
         try:
             wire_child([out_w, err_w, res_w])
+            if deno:
+                set_child_limits(deno_child_limits(limits))
+                exec_deno(job, "case.js", limits)
             set_child_limits(limits)
             record = case_body(job, payload)
             try:
@@ -240,6 +256,9 @@ def run_child(job, payload, limits):
     result_cap = int(limits["result_bytes"])
     bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
     seen = {out_r: 0, err_r: 0}
+    # Deno's case record arrives on stdout after a marker (see deno_child.split_marked).
+    raw_out = bytearray()
+    raw_cap = cap + result_cap + 4096
     open_fds = set(bufs)
     deadline = started + float(limits["case_wall_s"])
     killed = None
@@ -267,6 +286,10 @@ def run_child(job, payload, limits):
                 bufs[fd] += chunk
                 if len(bufs[fd]) > result_cap:
                     killed = "result"
+            elif deno and fd == out_r:
+                raw_out += chunk
+                if len(raw_out) > raw_cap:
+                    killed = "output"
             else:
                 seen[fd] += len(chunk)
                 room = DISPLAY_BYTES - len(bufs[fd])
@@ -299,6 +322,14 @@ def run_child(job, payload, limits):
     else:
         status, usage = exited
     wall = ended - started
+    if deno:
+        printed, bufs[res_r] = split_marked(bytes(raw_out), nonce)
+        seen[out_r] = len(printed)
+        bufs[out_r] = bytearray(printed[:DISPLAY_BYTES])
+        if len(bufs[res_r]) > result_cap:
+            killed = "result"
+        elif seen[out_r] + seen[err_r] > cap:
+            killed = "output"
     # A daemon the child left behind in its process group goes too.
     kill_tree(pid)
     record = {
@@ -333,7 +364,9 @@ def run_child(job, payload, limits):
             raise ValueError("not an object")
     except (ValueError, UnicodeDecodeError):
         record["status"] = "error"
-        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        if deno and deno_out_of_memory(bytes(bufs[err_r])):
+            record["status"] = "memory"  # V8's heap limit (a fatal error, not an exception)
+        elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
             # Killed without a timeout of ours: the memory cgroup's OOM killer.
             record["status"] = "memory"
         elif os.WIFSIGNALED(status):
@@ -372,6 +405,8 @@ def reap_orphans():
 
 def run_cases(job):
     limits = job["limits"]
+    if is_deno_job(job):
+        prepare_deno(job)
     for index, case in enumerate(job["cases"]):
         record = run_child(job, {"kind": "case", "args": case["args"]}, limits)
         record["type"] = "case"
@@ -384,6 +419,8 @@ def run_cases(job):
 
 def run_complexity(job):
     limits = job["limits"]
+    if is_deno_job(job):
+        prepare_deno(job)
     namespace: dict = {"__name__": "generator"}
     try:
         exec(compile(job["generator"], "generator.py", "exec"), namespace)
