@@ -200,3 +200,15 @@ async def test_complexity_tells_linear_from_quadratic(grader, language):
         )
         estimates.append(report.estimate)
     assert estimates == ["O(n)", "O(n^2)"]
+
+
+@pytest.mark.container
+@pytest.mark.parametrize("language", ["javascript", "typescript"])
+async def test_docker_backend_grades_deno_languages_alike(
+    peerprep_grader, container_engine, language
+):
+    grader = peerprep_grader(backend="docker")
+    accepted = await grade(grader, language, "accepted")
+    hogs = await grade(grader, language, "hogs", limits={"memory_mb": 128})
+    assert accepted.verdict == "passed", accepted.to_json(reveal=True)
+    assert [c.reason for c in hogs.cases] == ["memory limit", "memory limit"]
