@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ..questions.vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
+from ..questions.vocabulary import DIFFICULTIES, TOPICS
 from . import db, metrics, profiles
 from . import matching_sql as sql
 from .models import (
@@ -65,6 +65,7 @@ from .models import (
     new_id,
     utcnow,
 )
+from .room_language import in_language, offered_languages
 
 EXACT, TOPIC_DROPPED, NEIGHBOUR_DIFFICULTY, TIMED_OUT = 0, 1, 2, 3
 PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)
@@ -536,12 +537,14 @@ class Matchmaker(LoggingConfigurable):
 
     languages = List(
         Unicode(),
-        help="Languages students may ask for (the kernels the rooms provide).",
+        help="""Languages students may ask for. Defaults to those whose kernels this host
+        provides: python, plus javascript and typescript when the peerprep-deno kernel spec
+        and Deno are installed.""",
     ).tag(config=True)
 
     @default("languages")
     def _default_languages(self) -> list[str]:
-        return list(LANGUAGES)
+        return offered_languages()  # the kernels present (room_language.py)
 
     room_url_template = Unicode(
         help="""URL of a pair's room, formatted with {pair_user} and {room_id}. Defaults to the
@@ -1241,7 +1244,7 @@ class Matchmaker(LoggingConfigurable):
             for username in (a.username, b.username):
                 for qid in attempted.get(username, ()):
                     counts[qid] = counts.get(qid, 0) + 1
-            qv, note = choose_question(questions, agreed, counts)
+            qv, note = choose_question(in_language(s, questions, a.language), agreed, counts)
             room_id = new_id()
             topic = next(
                 (x for x in qv.topics if x in agreed.topics), qv.topics[0] if qv.topics else ""
