@@ -130,3 +130,18 @@ def test_a_javascript_room_gets_the_javascript_starter_and_the_deno_kernel():
     # A language the question lacks falls back to its base language.
     python_nb = student_notebook(spec, version=1, language="rust")
     assert python_nb["metadata"]["kernelspec"]["name"] == "peerprep-python"
+
+
+def test_at_least_twenty_shipped_questions_come_in_javascript_and_typescript():
+    from jupyter_peerprep.questions.bank import bank_notebooks, default_bank_dir
+
+    bank = default_bank_dir()
+    assert bank is not None
+    both = [
+        path.stem
+        for path in bank_notebooks([bank])
+        if {"javascript", "typescript"}
+        <= set(load_notebook(json.loads(path.read_text()), path.name).get("languages", {}))
+    ]
+    # test_question_bank.py validates each of them in the sandbox, in every language.
+    assert len(both) >= 20, both
