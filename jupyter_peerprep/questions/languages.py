@@ -67,9 +67,11 @@ def load_language_cells(
                     field="metadata.tags",
                 )
                 continue
-            if cell.get("cell_type") != "code":
+            # Raw is allowed too: in a Python notebook, Python tools (ruff, the kernel) leave a
+            # raw cell alone, while they would read a code cell as Python.
+            if cell.get("cell_type") not in ("code", "raw"):
                 found.add(
-                    f"is a {cell.get('cell_type')} cell; a {tag!r} cell must be code",
+                    f"is a {cell.get('cell_type')} cell; a {tag!r} cell must be code or raw",
                     cell=index,
                     tag=tag,
                     field="cell_type",
