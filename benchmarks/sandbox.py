@@ -11,7 +11,10 @@ Measured in one run, on this machine, so the ratios compare like with like:
 - overhead = backend p50 - bare p50; goal: bwrap overhead <= 0.1 x docker per-run cost;
 - runs per second with both cores busy (2 x cores runs in flight) for bwrap and docker;
 - a typical easy-question Submit: 8 hidden cases + complexity at 4 sizes, as the Run/Submit
-  handler does it (both at once); goal: p50 under 1.5 s.
+  handler does it (both at once); goal: p50 under 1.5 s;
+- per language, the bwrap run of a trivial program over a bare run of the same runtime
+  (Python: ``python3 -c pass``; Deno: ``deno run`` of an empty module, started in the sandbox
+  the way the harness starts it, through Python's exec); goal: Deno's ratio <= 1.1 x Python's.
 
 Prints a table and writes ``benchmarks/results/sandbox.json``.
 """
@@ -102,6 +105,60 @@ def time_docker_cli(runs: int) -> list[float]:
     return times
 
 
+DENO_ARGS = ["run", "--quiet", "--no-prompt", "--no-remote", "--no-npm", "--no-config"]
+# In the sandbox: write the empty module to the private work dir, then become Deno.
+DENO_IN_SANDBOX = (
+    "import os\n"
+    "open('empty.js', 'w').close()\n"
+    "os.execve({deno!r}, [{deno!r}, *{args!r}, 'empty.js'],"
+    " dict(os.environ, DENO_DIR='/tmp/deno', DENO_NO_UPDATE_CHECK='1'))\n"
+)
+
+
+def time_bare_deno(deno: str, runs: int, workdir: Path) -> list[float]:
+    (workdir / "empty.js").write_text("")
+    env = dict(os.environ, DENO_DIR=str(workdir / "deno-dir"), DENO_NO_UPDATE_CHECK="1")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([deno, *DENO_ARGS, "empty.js"], check=True, cwd=workdir, env=env)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+async def time_sandbox_deno(sandbox: BwrapSandbox, runs: int) -> list[float]:
+    limits = SandboxLimits(wall_s=30, address_space=False, deno=True)
+    program = DENO_IN_SANDBOX.format(deno=sandbox.deno_inside, args=DENO_ARGS)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await sandbox.run_python(["-I", "-S", "-c", program], limits=limits)
+        times.append(time.perf_counter() - started)
+        if result.exit_code != 0:
+            raise SystemExit(f"deno in bwrap failed: {result.stderr[-500:]!r}")
+    return times
+
+
+async def language_overheads(bwrap: BwrapSandbox, runs: int, python: dict[str, Any]) -> Any:
+    """Per language: sandboxed p50 over bare p50 of the same runtime, and Deno over Python."""
+    import tempfile
+
+    out: dict[str, Any] = {
+        "python": {"ratio": round(python["bwrap"]["p50_ms"] / python["bare"]["p50_ms"], 2)}
+    }
+    if not bwrap.deno:
+        return out
+    with tempfile.TemporaryDirectory() as workdir:
+        time_bare_deno(bwrap.deno, 2, Path(workdir))  # warm-up (Deno's cache)
+        bare = summary(time_bare_deno(bwrap.deno, runs, Path(workdir)))
+    await time_sandbox_deno(bwrap, 2)
+    boxed = summary(await time_sandbox_deno(bwrap, runs))
+    ratio = boxed["p50_ms"] / bare["p50_ms"]
+    out["deno"] = {"bare": bare, "bwrap": boxed, "ratio": round(ratio, 2)}
+    out["deno_ratio_over_python_ratio"] = round(ratio / out["python"]["ratio"], 2)
+    return out
+
+
 async def throughput(sandbox: Any, total: int) -> float:
     in_flight = 2 * (os.cpu_count() or 1)
     semaphore = asyncio.Semaphore(in_flight)
@@ -186,6 +243,7 @@ async def main() -> None:
             results["bwrap"]["overhead_ms"] / 1000 / container_cost, 3
         )
 
+    results["languages"] = await language_overheads(bwrap, runs, results)
     results["throughput_runs_per_s"] = {"bwrap": round(await throughput(bwrap, 4 * runs), 1)}
     if not options.no_docker:
         results["throughput_runs_per_s"]["docker"] = round(
@@ -231,6 +289,15 @@ async def main() -> None:
             "(goal <= 0.1)",
         )
     print("complexity of the easy Submit:", results["submit_easy_bwrap"]["complexity"])
+    languages = results["languages"]
+    if "deno" in languages:
+        deno = languages["deno"]
+        print(
+            f"bwrap over bare, same runtime: python {languages['python']['ratio']}x, "
+            f"deno {deno['ratio']}x (bare deno p50 {deno['bare']['p50_ms']:.1f} ms, "
+            f"in bwrap {deno['bwrap']['p50_ms']:.1f} ms); deno/python "
+            f"{languages['deno_ratio_over_python_ratio']} (goal <= 1.1)"
+        )
     print(f"wrote {write_results('sandbox', results)}")
 
 

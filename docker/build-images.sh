@@ -65,18 +65,38 @@ build_base() {
         --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' - "$BASE_IMAGE" >/dev/null
 }
 
+# The Deno executable for JavaScript/TypeScript runs: the one the deno package from PyPI
+# installed into the project's virtualenv, else deno on PATH; empty when there is none.
+find_deno() {
+    "$ROOT/.venv/bin/python" -c 'from deno import find_deno_bin; print(find_deno_bin())' \
+        2>/dev/null || command -v deno || true
+}
+
 build_grader() {
     build_base
-    local context=$HERE/grader hash
-    hash=$(inputs_hash "$context" "$(image_id "$BASE_IMAGE")" "recipe 2: no network, no mounts")
+    local context=$HERE/grader hash deno stage
+    deno=$(find_deno)
+    hash=$(inputs_hash "$context" "$(image_id "$BASE_IMAGE")" "recipe 3: no network, no mounts" \
+        "deno: ${deno:+$("$deno" --version | head -1)}")
     if image_exists "$GRADER_IMAGE" && [ "$(image_label "$GRADER_IMAGE")" = "$hash" ]; then
         return
     fi
     say "building $GRADER_IMAGE"
+    # The context plus runtimes/ (Deno, copied from the host: nothing is downloaded).
+    stage=$(mktemp -d /var/tmp/peerprep-grader.XXXXXX)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$stage'" RETURN
+    cp -r "$context/." "$stage/"
+    mkdir -p "$stage/runtimes"
+    if [ -n "$deno" ]; then
+        cp "$deno" "$stage/runtimes/deno"
+    else
+        say "no deno found (pip install deno): the grader image cannot run JavaScript/TypeScript"
+    fi
     # Nothing to download, so no network and none of the host's CA/pip files: the image must
     # not even carry their empty mount points.
     "${PODMAN[@]}" build --network none --build-arg "BASE=$BASE_IMAGE" \
-        --label "$HASH_LABEL=$hash" -t "$GRADER_IMAGE" -f "$context/Dockerfile" "$context" \
+        --label "$HASH_LABEL=$hash" -t "$GRADER_IMAGE" -f "$stage/Dockerfile" "$stage" \
         >/dev/null
 }
 

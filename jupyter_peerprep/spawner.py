@@ -45,18 +45,21 @@ from .questions.locations import bank_locations
 from .room_env import pair_server_args, pair_server_environment
 from .sandbox.bwrap import CgroupSet
 
-# The kernel spec of pair servers (kernels/peerprep-python): the only one a room offers.
+# The kernel specs of pair servers (kernels/peerprep-python, the default, and
+# kernels/peerprep-deno for JavaScript/TypeScript rooms): the only ones a room offers.
 ROOM_KERNEL = "peerprep-python"
+ROOM_KERNELS = (ROOM_KERNEL, "peerprep-deno")
 
 
-def room_kernel_args(kernel: str = ROOM_KERNEL) -> list[str]:
-    """Server arguments that make ``kernel`` the only kernel listed, startable and the default
-    (every tier; kernelspecs.py says why the manager class too)."""
+def room_kernel_args(kernels: tuple[str, ...] = ROOM_KERNELS) -> list[str]:
+    """Server arguments that make ``kernels`` the only kernels listed and startable, the first
+    the default (every tier; kernelspecs.py says why the manager class too). A spec that is
+    not installed is simply absent."""
     return [
         "--ServerApp.kernel_spec_manager_class="
         "jupyter_peerprep.kernelspecs.AllowedKernelSpecManager",
-        f"--KernelSpecManager.allowed_kernelspecs={kernel}",
-        f"--MultiKernelManager.default_kernel_name={kernel}",
+        *(f"--KernelSpecManager.allowed_kernelspecs={kernel}" for kernel in kernels),
+        f"--MultiKernelManager.default_kernel_name={kernels[0]}",
     ]
 
 

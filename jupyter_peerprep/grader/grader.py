@@ -25,13 +25,15 @@ from traitlets.config import LoggingConfigurable
 from ..sandbox.base import Sandbox, SandboxError, SandboxLimits, SandboxResult
 from .checkers import CheckerError, builtin_checker
 from .growth import judge, point_from_record
+from .languages import DENO_FILES, check_language, uses_deno
 from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
 from .verdicts import missing_reason, parse_channel, reason_for_status
 
-# The sandbox's program: timing.py, counting.py, then harness.py, executed in one namespace.
+# The sandbox's program: timing.py, counting.py, deno_child.py, then harness.py, executed in
+# one namespace.
 HARNESS_MODULES = [
     (name, (Path(__file__).parent / f"{name}.py").read_text())
-    for name in ("timing", "counting", "harness")
+    for name in ("timing", "counting", "deno_child", "harness")
 ]
 
 # Runs in the sandbox as `python3 -I -S -B -c BOOTSTRAP`; the modules and the job come on stdin.
@@ -162,6 +164,13 @@ class Grader(LoggingConfigurable):
         preempted call does not distort the curve.""",
     ).tag(config=True)
 
+    deno_complexity_min_time = Float(
+        0.02,
+        help="""complexity_min_time for JavaScript and TypeScript. V8 compiles a hot function
+        to machine code only after it has run a while, and its calls are short, so each round
+        needs longer than Python's to reach and measure the compiled code.""",
+    ).tag(config=True)
+
     complexity_min_confidence = Float(
         0.5,
         help="Below this confidence an estimate is reported as uncertain (matches stays false).",
@@ -256,8 +265,11 @@ class Grader(LoggingConfigurable):
             "result_bytes": limits.result_bytes,
         }
 
-    def _sandbox_limits(self, limits: RunLimits) -> SandboxLimits:
+    def _sandbox_limits(self, limits: RunLimits, language: str = "python") -> SandboxLimits:
+        deno = uses_deno(language)
         return SandboxLimits(
+            address_space=not deno,
+            deno=deno,
             # A little start-up grace on top of the run's own budget.
             wall_s=limits.wall_s + SANDBOX_START_GRACE_S,
             cpu_s=max(limits.wall_s, limits.cpu_s) + 1.0,
@@ -274,11 +286,22 @@ class Grader(LoggingConfigurable):
     async def _run_job(self, job: dict[str, Any], limits: RunLimits) -> SandboxResult:
         sandbox = self.get_sandbox()
         job["limits"] = self._harness_limits(limits, sandbox)
+        language = job.get("language", "python")
+        if uses_deno(language):
+            job["deno"] = sandbox.deno_inside
+            job["deno_files"] = DENO_FILES
         stdin = json.dumps({"modules": HARNESS_MODULES, "job": job}).encode()
         async with self.semaphore:
             return await sandbox.run_python(
-                PYTHON_ARGS, stdin=stdin, limits=self._sandbox_limits(limits)
+                PYTHON_ARGS, stdin=stdin, limits=self._sandbox_limits(limits, language)
             )
+
+    @staticmethod
+    def _language(language: object) -> str:
+        try:
+            return check_language(language)
+        except ValueError as e:
+            raise GraderInputError(str(e)) from None
 
     # -- running cases ----------------------------------------------------------------------
 
@@ -291,10 +314,13 @@ class Grader(LoggingConfigurable):
         checker: str = "exact",
         checker_source: str | None = None,
         limits: dict[str, Any] | None = None,
+        language: str = "python",
     ) -> GradeReport:
-        """Run ``entry_point`` of ``source`` on every case; compare with ``expected`` here."""
+        """Run ``entry_point`` of ``source`` (in ``language``) on every case; compare with
+        ``expected`` here."""
+        language = self._language(language)
         if not isinstance(source, str):
-            raise GraderInputError("source must be a string of Python code")
+            raise GraderInputError("source must be a string of code")
         if not isinstance(entry_point, str) or not entry_point.isidentifier():
             raise GraderInputError(f"entry_point must be a Python identifier, got {entry_point!r}")
         compare = None
@@ -312,6 +338,7 @@ class Grader(LoggingConfigurable):
         run_limits = self.run_limits(limits, wall_s=self.wall_s)
         job = {
             "mode": "cases",
+            "language": language,
             "source": source,
             "entry_point": entry_point,
             # Inputs only: expected values never enter the student's sandbox.
@@ -470,8 +497,10 @@ class Grader(LoggingConfigurable):
         expected: str | None,
         repeats: int = 3,
         limits: dict[str, Any] | None = None,
+        language: str = "python",
     ) -> ComplexityReport:
         """Time ``entry_point`` on generated inputs of the given sizes and fit a growth class."""
+        language = self._language(language)
         if not generator:
             raise GraderInputError("measuring complexity needs the question's generator cell")
         if (
@@ -485,13 +514,16 @@ class Grader(LoggingConfigurable):
         run_limits = self.run_limits(limits, wall_s=self.complexity_wall_s)
         job = {
             "mode": "complexity",
+            "language": language,
             "source": source,
             "entry_point": entry_point,
             "generator": generator,
             "sizes": sizes,
             "repeats": repeats,
             "seed": 12345,
-            "min_time": self.complexity_min_time,
+            "min_time": (
+                self.deno_complexity_min_time if uses_deno(language) else self.complexity_min_time
+            ),
             "min_loops": 3,
             "max_loops": 1000,
         }

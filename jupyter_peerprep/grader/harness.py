@@ -48,8 +48,17 @@ import time
 import traceback
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # in the sandbox they come from timing.py and counting.py, run first
+if TYPE_CHECKING:  # in the sandbox they come from timing.py, counting.py and deno_child.py
     from .counting import count_body
+    from .deno_child import (
+        deno_child_limits,
+        deno_out_of_memory,
+        exec_deno,
+        is_deno_job,
+        prepare_deno,
+        split_marked,
+        write_input,
+    )
     from .timing import time_size
 
 PR_SET_DUMPABLE = 4
@@ -218,11 +227,18 @@ def run_child(job, payload, limits, body=None):
     res_r, res_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
+    deno = is_deno_job(job)
+    nonce = os.urandom(8).hex()
+    if deno:
+        write_input(job, payload["args"], nonce=nonce)
     started = _monotonic()
     pid = os.fork()
     if pid == 0:
         try:
             wire_child([out_w, err_w, res_w])
+            if deno:
+                set_child_limits(deno_child_limits(limits))
+                exec_deno(job, "case.js", limits)
             set_child_limits(limits)
             record = (body or case_body)(job, payload)
             try:
@@ -243,6 +259,9 @@ def run_child(job, payload, limits, body=None):
     result_cap = int(limits["result_bytes"])
     bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
     seen = {out_r: 0, err_r: 0}
+    # Deno's case record arrives on stdout after a marker (see deno_child.split_marked).
+    raw_out = bytearray()
+    raw_cap = cap + result_cap + 4096
     open_fds = set(bufs)
     deadline = started + float(limits["case_wall_s"])
     killed = None
@@ -270,6 +289,10 @@ def run_child(job, payload, limits, body=None):
                 bufs[fd] += chunk
                 if len(bufs[fd]) > result_cap:
                     killed = "result"
+            elif deno and fd == out_r:
+                raw_out += chunk
+                if len(raw_out) > raw_cap:
+                    killed = "output"
             else:
                 seen[fd] += len(chunk)
                 room = DISPLAY_BYTES - len(bufs[fd])
@@ -302,6 +325,14 @@ def run_child(job, payload, limits, body=None):
     else:
         status, usage = exited
     wall = ended - started
+    if deno:
+        printed, bufs[res_r] = split_marked(bytes(raw_out), nonce)
+        seen[out_r] = len(printed)
+        bufs[out_r] = bytearray(printed[:DISPLAY_BYTES])
+        if len(bufs[res_r]) > result_cap:
+            killed = "result"
+        elif seen[out_r] + seen[err_r] > cap:
+            killed = "output"
     # A daemon the child left behind in its process group goes too.
     kill_tree(pid)
     record = {
@@ -336,7 +367,9 @@ def run_child(job, payload, limits, body=None):
             raise ValueError("not an object")
     except (ValueError, UnicodeDecodeError):
         record["status"] = "error"
-        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        if deno and deno_out_of_memory(bytes(bufs[err_r])):
+            record["status"] = "memory"  # V8's heap limit (a fatal error, not an exception)
+        elif os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
             # Killed without a timeout of ours: the memory cgroup's OOM killer.
             record["status"] = "memory"
         elif os.WIFSIGNALED(status):
@@ -375,6 +408,8 @@ def reap_orphans():
 
 def run_cases(job):
     limits = job["limits"]
+    if is_deno_job(job):
+        prepare_deno(job)
     for index, case in enumerate(job["cases"]):
         record = run_child(job, {"kind": "case", "args": case["args"]}, limits)
         record["type"] = "case"
@@ -387,6 +422,8 @@ def run_cases(job):
 
 def run_complexity(job):
     limits = job["limits"]
+    if is_deno_job(job):
+        prepare_deno(job)
     namespace: dict = {"__name__": "generator"}
     try:
         exec(compile(job["generator"], "generator.py", "exec"), namespace)
@@ -414,7 +451,9 @@ def run_complexity(job):
         if record["status"] != "ok":
             return
     # Counted after every size is timed: a run that reaches its wall clock while counting
-    # still has its times.
+    # still has its times. Steps are counted in Python only; Deno's growth comes from time.
+    if is_deno_job(job):
+        return
     for index, args in enumerate(inputs):
         record = count_size(job, args, limits)
         record["type"] = "count"

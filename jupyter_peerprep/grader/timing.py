@@ -31,6 +31,14 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # in the sandbox they come from harness.py, run in this same namespace
+    from .deno_child import (
+        deno_child_limits,
+        deno_out_of_memory,
+        exec_deno,
+        is_deno_job,
+        wire_timed,
+        write_input,
+    )
     from .harness import (
         kill_tree,
         load_entry,
@@ -54,12 +62,21 @@ class ProtocolError(Exception):
 
 
 def cpu_ns(pid):
-    """CPU time (ns) the kernel has charged to ``pid``'s main thread; None once it is gone."""
+    """CPU time (ns) the kernel has charged to ``pid``'s threads (a Python child has one; Deno
+    has a few of its own); None once it is gone."""
     try:
-        with open("/proc/%d/schedstat" % pid, "rb") as f:
-            return int(f.read().split()[0])
-    except (OSError, ValueError, IndexError):
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
         return None
+    total = 0
+    for task in tasks:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, task), "rb") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            if task == str(pid):
+                return None
+    return total
 
 
 def is_blocked(pid):
@@ -244,6 +261,14 @@ def timed_child(job, args, limits, trusted, pipes):
     """In the forked child: serve timed calls of the solution (or of ``noop``), then exit."""
     out_w, err_w, ack_w, ctl_r = pipes
     code = 0
+    if is_deno_job(job):
+        try:
+            wire_timed(ctl_r, ack_w, err_w)
+            # Deno needs its own few threads; their CPU time is summed (cpu_ns).
+            set_child_limits(deno_child_limits(limits))
+            exec_deno(job, "timed.js", limits)
+        finally:
+            os._exit(EXIT_ERROR)
     try:
         wire_child([out_w, err_w, ack_w, ctl_r])
         # No threads or processes: the main thread's CPU time is all the child's CPU time.
@@ -269,6 +294,8 @@ class OutputExceeded(Exception):
 def time_size(job, args, limits, trusted=False, overhead_s=0.0, settings=None):
     """Fork a timed child for one input and time its calls from here."""
     settings = settings or job
+    if is_deno_job(job):
+        write_input(job, args, trusted=bool(trusted))
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     ack_r, ack_w = os.pipe()
@@ -333,7 +360,9 @@ def time_size(job, args, limits, trusted=False, overhead_s=0.0, settings=None):
         record["error"] = stderr_tail.decode("utf-8", "replace")
     elif record["status"] == "ok" and not rounds:
         record["status"] = "error"
-        if signalled == signal.SIGKILL:
+        if is_deno_job(job) and deno_out_of_memory(bytes(stderr_tail)):
+            record["status"] = "memory"
+        elif signalled == signal.SIGKILL:
             record["status"] = "memory"  # the memory cgroup's OOM killer
         record["error"] = "the program exited before a call could be timed"
     record["rounds"] = rounds

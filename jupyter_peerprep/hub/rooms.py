@@ -49,6 +49,7 @@ from .models import (
     utcnow,
 )
 from .pairservers import PairServerPool
+from .room_language import room_language
 
 
 class RoomError(RuntimeError):
@@ -374,7 +375,8 @@ class RoomManager(PairServerPool, LoggingConfigurable):
             spec, version = roomstate.question_spec(self.session_factory, room_id)
         except LookupError as e:
             raise RoomError(str(e)) from None
-        notebook: dict[str, Any] = self.notebook_factory(spec, version=version)
+        language = room_language(self.session_factory, room_id)
+        notebook: dict[str, Any] = self.notebook_factory(spec, version=version, language=language)
         return notebook
 
     # -- ending a room -----------------------------------------------------------------------

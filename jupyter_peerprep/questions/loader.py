@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .languages import load_language_cells
 from .problems import ProblemList, QuestionError
 from .schema import METADATA_KEY, check_cases, check_metadata
 from .vocabulary import (
@@ -236,6 +237,9 @@ def load_notebook(
             severity="warning",
         )
 
+    positions = {tag: cells[0][0] for tag, cells in tagged.items() if cells}
+    languages = load_language_cells(nb["cells"], entry, found, cell_source, positions)
+
     found.raise_if_errors()
     return {
         "format": SPEC_FORMAT,
@@ -247,9 +251,11 @@ def load_notebook(
         "checker_source": code[TAG_CHECKER] if meta.get("checker") == "custom" else None,
         "public_tests": cases[TAG_PUBLIC],
         "hidden_tests": cases[TAG_HIDDEN],
+        # Only when present, so a Python-only question keeps its checksum.
+        **({"languages": languages} if languages else {}),
         "warnings": [p.to_json() for p in found.problems if p.severity != "error"],
         # Where each tagged cell is (1-based), so later findings can name it.
-        "cells": {tag: cells[0][0] for tag, cells in tagged.items() if cells},
+        "cells": positions,
     }
 
 

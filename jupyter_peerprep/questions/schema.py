@@ -140,8 +140,14 @@ def check_metadata(
         out["entry_point"] = entry
 
     language = meta.get("language", "python")
-    if language not in LANGUAGES:
-        bad("language", f"must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    if language != "python":
+        hint = (
+            "; the untagged starter and solution cells are Python, other languages go in "
+            f"cells tagged starter:{language} and solution:{language}"
+            if language in LANGUAGES
+            else f" (languages: {', '.join(LANGUAGES)})"
+        )
+        bad("language", f"must be 'python', got {language!r}{hint}")
     else:
         out["language"] = language
 

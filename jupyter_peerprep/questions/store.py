@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..hub.db import transaction
 from ..hub.models import Question, QuestionVersion
 from .student import student_view
-from .vocabulary import DIFFICULTIES, TOPICS
+from .vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def list_questions(
 ) -> Listing:
     """Current versions, filtered and paged, with counts over all listed questions.
 
-    Only summary columns are read (never the spec), so listing stays cheap.
+    Only summary columns and the spec's "languages" key are read, so listing stays cheap.
     """
     stmt = (
         select(
@@ -276,6 +276,8 @@ def list_questions(
             QuestionVersion.title,
             QuestionVersion.difficulty,
             QuestionVersion.topics,
+            # Which languages beside Python have starters (questions/languages.py).
+            QuestionVersion.spec["languages"].label("languages"),
         )
         .join(QuestionVersion, QuestionVersion.question_id == Question.id)
         .where(QuestionVersion.version == Question.current_version)
@@ -288,15 +290,18 @@ def list_questions(
 
     by_difficulty: Counter[str] = Counter()
     by_topic: Counter[str] = Counter()
+    by_language: Counter[str] = Counter()
     matrix: dict[str, Counter[str]] = {d: Counter() for d in DIFFICULTIES}
     for row in rows:
         by_difficulty[row.difficulty] += 1
+        by_language.update({"python", *(row.languages or {})})
         for t in row.topics:
             by_topic[t] += 1
             matrix.setdefault(row.difficulty, Counter())[t] += 1
     counts = {
         "difficulty": {d: by_difficulty.get(d, 0) for d in DIFFICULTIES},
         "topic": {t: by_topic.get(t, 0) for t in TOPICS},
+        "language": {lang: by_language.get(lang, 0) for lang in LANGUAGES},
         "difficulty_topic": {d: {t: n for t, n in sorted(c.items())} for d, c in matrix.items()},
         "total": len(rows),
     }

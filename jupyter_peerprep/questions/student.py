@@ -10,7 +10,15 @@ from __future__ import annotations
 import pprint
 from typing import Any
 
+from .languages import languages_of, starter_for
+from .student_deno import DENO_KERNELSPEC, deno_tests_source
 from .vocabulary import TAG_PROMPT, TAG_PUBLIC, TAG_STARTER
+
+PYTHON_KERNELSPEC = {
+    "name": "peerprep-python",
+    "display_name": "Python 3 (PeerPrep, limited)",
+    "language": "python",
+}
 
 # Metadata keys students may see (and the room's tools use).
 STUDENT_KEYS = (
@@ -25,14 +33,20 @@ STUDENT_KEYS = (
 )
 
 
-def student_view(spec: dict[str, Any], *, version: int) -> dict[str, Any]:
-    """The student view of a question: statement, starter, public tests, limits."""
+def student_view(
+    spec: dict[str, Any], *, version: int, language: str | None = None
+) -> dict[str, Any]:
+    """The student view of a question: statement, starter (in ``language``, by default the
+    question's base language), public tests, limits, and the languages it can be solved in."""
     view: dict[str, Any] = {key: spec.get(key) for key in STUDENT_KEYS}
     view["version"] = version
     complexity = spec.get("complexity") or {}
     view["expected_complexity"] = complexity.get("expected")
     view["prompt"] = spec["prompt"]
-    view["starter"] = spec["starter"]
+    view["languages"] = languages_of(spec)
+    starter = starter_for(spec, language) if language else None
+    view["language"] = language if starter is not None else spec.get("language") or "python"
+    view["starter"] = starter if starter is not None else spec["starter"]
     view["public_tests"] = [
         {"name": c["name"], "args": c["args"], "expected": c["expected"]}
         for c in spec["public_tests"]
@@ -116,9 +130,12 @@ for _case in PUBLIC_TESTS:
 """
 
 
-def student_notebook(spec: dict[str, Any], *, version: int) -> dict[str, Any]:
-    """The notebook a room receives: prompt, starter and public tests only (nbformat 4.5)."""
-    return notebook_from_view(student_view(spec, version=version))
+def student_notebook(
+    spec: dict[str, Any], *, version: int, language: str | None = None
+) -> dict[str, Any]:
+    """The notebook a room receives: prompt, starter and public tests only (nbformat 4.5),
+    in ``language`` when the question has a starter in it."""
+    return notebook_from_view(student_view(spec, version=version, language=language))
 
 
 def notebook_from_view(view: dict[str, Any]) -> dict[str, Any]:
@@ -137,26 +154,27 @@ def notebook_from_view(view: dict[str, Any]) -> dict[str, Any]:
         " **Run** checks the public tests below in the grader; **Submit** also runs "
         f"{view['hidden_test_count']} hidden tests (you see only which pass)."
     )
-    public = pprint.pformat(view["public_tests"], width=96, sort_dicts=False)
-    tests_source = (
-        "# Public tests: run this cell after the one above to check your function here.\n"
-        f"PUBLIC_TESTS = {public}\n"
-        f"CHECKER = {view['checker']!r}\n" + LOCAL_CHECK.format(entry=view["entry_point"])
-    )
+    deno = view.get("language") in ("javascript", "typescript")
+    if deno:
+        tests_source = deno_tests_source(view)
+    else:
+        public = pprint.pformat(view["public_tests"], width=96, sort_dicts=False)
+        tests_source = (
+            "# Public tests: run this cell after the one above to check your function here.\n"
+            f"PUBLIC_TESTS = {public}\n"
+            f"CHECKER = {view['checker']!r}\n" + LOCAL_CHECK.format(entry=view["entry_point"])
+        )
     metadata_peerprep = {key: view[key] for key in STUDENT_KEYS}
     metadata_peerprep["version"] = version
     metadata_peerprep["student"] = True
+    # The limited kernels (kernels/peerprep-python, kernels/peerprep-deno) a room offers.
+    kernelspec = DENO_KERNELSPEC if deno else PYTHON_KERNELSPEC
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
         "metadata": {
-            # The limited kernel (kernels/peerprep-python), the only one a room offers.
-            "kernelspec": {
-                "name": "peerprep-python",
-                "display_name": "Python 3 (PeerPrep, limited)",
-                "language": "python",
-            },
-            "language_info": {"name": "python"},
+            "kernelspec": dict(kernelspec),
+            "language_info": {"name": view.get("language") or "python"},
             "peerprep": metadata_peerprep,
         },
         "cells": [

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .problems import Problem, ProblemList, QuestionError
+from .validate_languages import validate_other_languages
 from .vocabulary import TAG_GENERATOR, TAG_HIDDEN, TAG_PUBLIC, TAG_SOLUTION, TAG_STARTER
 
 
@@ -40,6 +41,7 @@ class GraderLike(Protocol):
         checker: str = "exact",
         checker_source: str | None = None,
         limits: dict[str, Any] | None = None,
+        language: str = "python",
     ) -> Any: ...
 
     async def measure_complexity(
@@ -52,6 +54,7 @@ class GraderLike(Protocol):
         expected: str | None,
         repeats: int = 3,
         limits: dict[str, Any] | None = None,
+        language: str = "python",
     ) -> Any: ...
 
 
@@ -360,6 +363,17 @@ async def validate_spec(
             field="source",
         )
 
+    # Every other language against the same (resolved) cases.
+    measured_languages: dict[str, Any] = {}
+    if not found.errors:
+        measured_languages = await validate_other_languages(
+            resolved,
+            grader,
+            found,
+            check_starter=check_starter,
+            complexity=complexity,
+            describe=_describe_failure,
+        )
     measured = None
     if complexity and not found.errors and resolved.get("complexity") and resolved["generator"]:
         block = resolved["complexity"]
@@ -384,6 +398,8 @@ async def validate_spec(
                 severity="warning",
             )
 
+    if measured is not None and not found.errors and measured_languages:
+        measured = {**measured, "languages": measured_languages}
     elapsed = time.monotonic() - started
     return ValidationResult(file, resolved, found.problems, elapsed, measured)
 

@@ -36,7 +36,9 @@ TOPICS: tuple[str, ...] = (
     "design",
 )
 
-LANGUAGES: tuple[str, ...] = ("python",)
+# Languages a question can be solved in: Python (the base cells) and, through Deno, the
+# languages of ``starter:<language>`` / ``solution:<language>`` cells (questions/languages.py).
+LANGUAGES: tuple[str, ...] = ("python", "javascript", "typescript")
 
 # "float:<tolerance>" is matched by FLOAT_CHECKER; the others are literal names.
 CHECKERS: tuple[str, ...] = ("exact", "unordered", "float:<tolerance>", "custom")

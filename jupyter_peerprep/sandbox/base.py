@@ -31,6 +31,11 @@ class SandboxLimits:
     nofile: int = 256  # open files per process
     output_bytes: int = 4 * 1024 * 1024  # stdout + stderr the reader accepts
     tmp_mb: int = 16  # size of each writable tmpfs (/work, /tmp, /dev/shm)
+    # RLIMIT_AS on the whole tree (bwrap). Off for Deno, whose V8 reserves gigabytes of address
+    # space it never touches; its memory is bounded by V8's heap flags and the cgroup instead.
+    address_space: bool = True
+    # Make the Deno runtime available inside (at ``Sandbox.deno_inside``).
+    deno: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -71,6 +76,8 @@ class Sandbox(LoggingConfigurable):
         help="""Extra environment variables inside the sandbox (the environment is otherwise
         clean: PATH, HOME, LANG). Never put a secret here: the program can read it.""",
     ).tag(config=True)
+
+    deno_inside = "/opt/peerprep/bin/deno"  # where a run with ``limits.deno`` finds Deno
 
     async def run_python(
         self, args: list[str], *, stdin: bytes = b"", limits: SandboxLimits

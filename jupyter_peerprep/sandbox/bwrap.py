@@ -33,9 +33,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode, default
 
 from .base import CappedReader, Sandbox, SandboxError, SandboxLimits, SandboxResult, monotonic
+from .runtimes import find_deno
 
 MERGED_USR_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -179,6 +180,16 @@ class BwrapSandbox(Sandbox):
         never the service's state, the question bank or home directories.""",
     ).tag(config=True)
 
+    deno = Unicode(
+        help="""The Deno executable bound read-only into runs of JavaScript and TypeScript
+        solutions (at /opt/peerprep/bin/deno inside). Defaults to the one the 'deno' package
+        from PyPI installed next to this Python, else 'deno' on PATH.""",
+    ).tag(config=True)
+
+    @default("deno")
+    def _default_deno(self) -> str:
+        return find_deno() or ""
+
     sandbox_uid = Integer(
         65534,
         help="""Unprivileged host uid (and gid) bwrap runs as when the service runs as root.
@@ -214,13 +225,23 @@ class BwrapSandbox(Sandbox):
                 args += ["--ro-bind", link, link]
         return args
 
+    def _deno_args(self, limits: SandboxLimits) -> list[str]:
+        if not limits.deno:
+            return []
+        if not self.deno or not os.path.isfile(self.deno):
+            raise SandboxError(
+                "JavaScript and TypeScript need Deno: pip install 'jupyter_peerprep[languages]' "
+                f"or set BwrapSandbox.deno to the deno executable (now {self.deno!r})"
+            )
+        return ["--ro-bind", self.deno, self.deno_inside]
+
     def command(self, args: list[str], limits: SandboxLimits) -> list[str]:
         """The full command line for one run (without the cgroup wrapper)."""
         tmp_bytes = str(limits.tmp_mb * 1024 * 1024)
         mem = limits.memory_mb * 1024 * 1024
         cmd = [
             "prlimit",
-            f"--as={mem}",
+            *([f"--as={mem}"] if limits.address_space else []),
             f"--fsize={limits.fsize_mb * 1024 * 1024}",
             f"--nofile={limits.nofile}",
             f"--cpu={max(1, int(limits.cpu_s))}",
@@ -257,6 +278,7 @@ class BwrapSandbox(Sandbox):
             "1",
             *[a for k, v in sorted(self.extra_env.items()) for a in ("--setenv", k, v)],
             *self._root_args(),
+            *self._deno_args(limits),
             "--proc",
             "/proc",
             "--dev",

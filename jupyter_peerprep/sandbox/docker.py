@@ -45,9 +45,14 @@ class DockerSandbox(Sandbox):
         return os.environ.get("DOCKER_HOST", "unix:///run/peerprep-podman.sock")
 
     image = Unicode(
-        "localhost/peerprep-grader:latest",
-        help="Image of the per-run container; docker/build-images.sh grader builds it.",
+        help="""Image of the per-run container; docker/build-images.sh grader builds it.
+        Defaults to $PEERPREP_GRADER_IMAGE (the tag that script builds), else
+        localhost/peerprep-grader:latest.""",
     ).tag(config=True)
+
+    @default("image")
+    def _default_image(self) -> str:
+        return os.environ.get("PEERPREP_GRADER_IMAGE", "localhost/peerprep-grader:latest")
 
     python = Unicode("python3", help="Python interpreter inside the image.").tag(config=True)
 

@@ -55,6 +55,7 @@ def match_pair(
     topics: tuple[str, ...] = ("arrays",),
     room_timeout: float = 120.0,
     wait_active: bool = True,
+    language: str = "python",
 ) -> dict[str, Any]:
     """Both students enqueue the same choice; return their room once it is active (or at
     once, still starting, with ``wait_active=False``). ``a`` and ``b`` may be ``HubUser``s or
@@ -67,7 +68,7 @@ def match_pair(
             json={
                 "difficulty": difficulty,
                 "topics": list(topics),
-                "language": "python",
+                "language": language,
                 "idempotency_key": uuid.uuid4().hex,
             },
         )

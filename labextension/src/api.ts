@@ -53,6 +53,8 @@ export interface IQuestionCounts {
   difficulty: Record<string, number>;
   topic: Record<string, number>;
   difficulty_topic?: Record<string, Record<string, number>>;
+  /** Questions that can be solved in each language (all have Python). */
+  language?: Record<string, number>;
   total?: number;
 }
 
@@ -65,6 +67,8 @@ export interface IQuestionList {
   }[];
   total: number;
   counts: IQuestionCounts;
+  /** The languages the lobby offers (those whose kernels the rooms have). */
+  languages?: string[];
 }
 
 export interface IMatchRequest {

@@ -69,7 +69,8 @@ def test_a_room_offers_only_the_limited_kernel(security_hub):
     a, _b, room = pair_room(security_hub.url)
     pair = room["pair_user"]
     specs = a.server("GET", "api/kernelspecs", owner=pair).json()
-    assert set(specs["kernelspecs"]) == {"peerprep-python"}
+    # The limited Python kernel and, for JavaScript/TypeScript rooms, the limited Deno one.
+    assert set(specs["kernelspecs"]) == {"peerprep-python", "peerprep-deno"}
     assert specs["default"] == "peerprep-python"
     notebook = a.server("GET", "api/contents/question.ipynb", owner=pair).json()
     assert notebook["content"]["metadata"]["kernelspec"]["name"] == "peerprep-python"

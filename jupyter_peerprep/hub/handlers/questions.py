@@ -245,6 +245,8 @@ class QuestionListHandler(QuestionsAPIHandler):
                 "offset": offset,
                 "limit": limit,
                 "counts": listing.counts,
+                # What the lobby offers (the rooms' kernels), each with counts.language.
+                "languages": list(getattr(self.service.matchmaker, "languages", ["python"])),
             }
         )
 

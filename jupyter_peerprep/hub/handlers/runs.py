@@ -33,6 +33,7 @@ from ...grader import ComplexityReport, Grader, GradeReport, GraderInputError
 from .. import db, metrics
 from ..models import Room, RoomMember, RoomState, Run, new_id, utcnow
 from ..ratelimit import TooManyRequests
+from ..room_language import room_language
 from .base import APIHandler, authenticated
 
 MAX_SOURCE_BYTES = 64 * 1024
@@ -245,7 +246,9 @@ class RunsHandler(APIHandler):
     ) -> tuple[dict[str, Any], GradeReport, bool]:
         """Grade, then store the run; (its json, the report, whether this request stored it)."""
         try:
-            report, complexity = await self._grade(kind, source, spec)
+            report, complexity = await self._grade(
+                kind, source, spec, room_language(self.db, room.id)
+            )
         except GraderInputError as e:
             self.service.log.error(
                 "Room %s: question %s cannot be graded: %s", room.id, room.question_id, e
@@ -281,7 +284,7 @@ class RunsHandler(APIHandler):
         return data, report, True
 
     async def _grade(
-        self, kind: str, source: str, spec: dict[str, Any]
+        self, kind: str, source: str, spec: dict[str, Any], language: str = "python"
     ) -> tuple[GradeReport, ComplexityReport | None]:
         cases = spec.get("public_tests" if kind == "run" else "hidden_tests") or []
         grading = self.grader.run_cases(
@@ -291,6 +294,7 @@ class RunsHandler(APIHandler):
             checker=spec.get("checker") or "exact",
             checker_source=spec.get("checker_source"),
             limits=spec.get("limits"),
+            language=language,
         )
         block = spec.get("complexity")
         if kind != "submit" or not block or not spec.get("generator"):
@@ -303,6 +307,7 @@ class RunsHandler(APIHandler):
             expected=block.get("expected"),
             repeats=int(block.get("repeats") or 3),
             limits=spec.get("limits"),
+            language=language,
         )
         report, complexity = await asyncio.gather(grading, measuring)
         return report, complexity

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Bool, Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ...questions.vocabulary import LANGUAGES
 from .. import db
 from ..models import Ticket, TicketState, utcnow
+from ..room_language import offered_languages
 from . import sql
 from .core import Agreement, Policy, Waiting
 from .question_choice import PublishedQuestions
@@ -121,12 +121,14 @@ class Matchmaker(LoggingConfigurable):
 
     languages = List(
         Unicode(),
-        help="Languages students may ask for (the kernels the rooms provide).",
+        help="""Languages students may ask for. Defaults to those whose kernels this host
+        provides: python, plus javascript and typescript when the peerprep-deno kernel spec
+        and Deno are installed.""",
     ).tag(config=True)
 
     @default("languages")
     def _default_languages(self) -> list[str]:
-        return list(LANGUAGES)
+        return offered_languages()  # the kernels present (room_language.py)
 
     room_url_template = Unicode(
         help="""URL of a pair's room, formatted with {pair_user} and {room_id}. Defaults to the

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from .. import metrics
 from ..models import Profile, QuestionVersion, Room, RoomMember, RoomState, Ticket, new_id
+from ..room_language import in_language
 from . import sql
 from .core import Agreement, Waiting
 from .messages import NO_QUESTIONS, describe
@@ -86,7 +87,7 @@ class RoomMaker:
             return []
         conn = s.connection()
         attempted = sql.attempted(conn, {w.username for pair in pairs for w in pair[:2]})
-        made = [self._plan_room(a, b, agreed, questions, attempted) for a, b, agreed in pairs]
+        made = [self._plan_room(s, a, b, agreed, questions, attempted) for a, b, agreed in pairs]
         queue = sql.PendingWrites() if writes is None else writes
         queue.insert(sql.ROOMS, [room_row(m, now) for m in made])
         queue.insert(
@@ -128,6 +129,7 @@ class RoomMaker:
 
     @staticmethod
     def _plan_room(
+        s: Session,
         a: Waiting,
         b: Waiting,
         agreed: Agreement,
@@ -138,7 +140,7 @@ class RoomMaker:
         for username in (a.username, b.username):
             for qid in attempted.get(username, ()):
                 counts[qid] = counts.get(qid, 0) + 1
-        qv, note = choose_question(questions, agreed, counts)
+        qv, note = choose_question(in_language(s, questions, a.language), agreed, counts)
         room_id = new_id()
         topic = next(
             (x for x in qv.topics if x in agreed.topics), qv.topics[0] if qv.topics else ""

@@ -37,7 +37,6 @@ import { PeerPrepError } from '../request';
 
 const TICKET_KEY = 'peerprep:ticket';
 const OPEN_IN_KEY = 'peerprep:open-room-in';
-const LANGUAGES = ['python'];
 
 type OpenIn = 'same' | 'new';
 
@@ -75,6 +74,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
   const [difficulty, setDifficulty] = useState<Difficulty>('medium');
   const [topics, setTopics] = useState<string[]>([]);
   const [language, setLanguage] = useState<string>('python');
+  const [languages, setLanguages] = useState<string[]>(['python']);
   const [openIn, setOpenIn] = useState<OpenIn>(readOpenIn());
   const [activeRoom, setActiveRoom] = useState<IRoom | null>(null);
   const [roomStatus, setRoomStatus] = useState<string>('');
@@ -99,7 +99,12 @@ export function Lobby(props: ILobbyProps): JSX.Element {
   useEffect(() => {
     api
       .questions()
-      .then(list => setCounts(list.counts))
+      .then(list => {
+        setCounts(list.counts);
+        if (list.languages && list.languages.length) {
+          setLanguages(list.languages);
+        }
+      })
       .catch(error => notifyError(error, 'Loading the question counts'));
     api
       .profile()
@@ -518,9 +523,10 @@ export function Lobby(props: ILobbyProps): JSX.Element {
               onChange={e => setLanguage(e.target.value)}
               data-testid="peerprep-language"
             >
-              {LANGUAGES.map(l => (
+              {languages.map(l => (
                 <option key={l} value={l}>
                   {l}
+                  {counts?.language ? ` (${counts.language[l] ?? 0})` : ''}
                 </option>
               ))}
             </select>
