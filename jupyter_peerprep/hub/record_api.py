@@ -22,18 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from traitlets import Float, Integer
+from traitlets import Float, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .. import record
 from ..record import codec
 from ..record.summary import RunFact, summarize
-from . import db, roomstate
+from . import db, record_report, roomstate
 from .auth import is_pair_user
 from .handlers.base import APIHandler, authenticated
 from .handlers.classview import ClassHandlerBase
 from .models import Room, RoomState, Run, utcnow
 from .record_models import RecordBatch
+from .record_store import load_entries
 
 assert record  # the package docstring explains the pieces
 
@@ -62,6 +63,17 @@ class SessionRecord(LoggingConfigurable):
         server sends a batch every couple of seconds).""",
     ).tag(config=True)
 
+    report_chromium = Unicode(
+        "/usr/bin/chromium",
+        help="""The Chromium executable that prints attempt reports to PDF (through Playwright,
+        installed with ``pip install jupyter-peerprep[report]``). The HTML report works without
+        it.""",
+    ).tag(config=True)
+
+    report_timeout = Float(
+        60.0, help="Seconds a PDF report may take to print before the request fails."
+    ).tag(config=True)
+
 
 def settings_of(handler: web.RequestHandler) -> SessionRecord:
     found = handler.settings.get("peerprep_session_record")
@@ -70,13 +82,6 @@ def settings_of(handler: web.RequestHandler) -> SessionRecord:
         found = SessionRecord(parent=service)
         handler.settings["peerprep_session_record"] = found
     return found
-
-
-def load_entries(s: Session, room_id: str) -> list[codec.Entry]:
-    rows = s.scalars(
-        select(RecordBatch.data).where(RecordBatch.room_id == room_id).order_by(RecordBatch.id)
-    ).all()
-    return [entry for data in rows for entry in codec.decode(data)]
 
 
 def record_json(
@@ -163,7 +168,7 @@ class RecordIngestHandler(APIHandler):
         except codec.BatchError as e:
             raise web.HTTPError(400, str(e)) from None
         duplicate = False
-        if entries:
+        if entries or snapshot is not None:
             try:
                 with db.transaction(self.db) as s:
                     s.add(
@@ -171,6 +176,7 @@ class RecordIngestHandler(APIHandler):
                             room_id=room_id,
                             batch=batch_id,
                             entries=len(entries),
+                            snapshot=snapshot is not None,
                             data=codec.encode(entries),
                         )
                     )
@@ -209,6 +215,49 @@ class RecordHandler(RecordReader):
         self.write_json(data)
 
 
+class ReportHandler(RecordReader):
+    """The attempt's report: ``report.html`` (the page) or ``report.pdf`` (it, printed)."""
+
+    @authenticated
+    async def get(self, room_id: str, kind: str) -> None:
+        await self.readable_room(room_id)
+        conf = settings_of(self)
+        summary = await asyncio.to_thread(
+            record_json, self.db, room_id, conf.paste_chars, conf.active_gap
+        )
+        html = await asyncio.to_thread(record_report.report_html, self.db, room_id, summary)
+        if kind == "html":
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.set_header(
+                "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"
+            )
+            self.finish(html)
+            return
+        try:
+            pdf = await asyncio.wait_for(
+                record_report.pdf_of(html, conf.report_chromium, conf.report_timeout),
+                conf.report_timeout,
+            )
+        except ImportError:
+            raise web.HTTPError(
+                503,
+                "PDF reports need Playwright on the service: pip install "
+                "'jupyter-peerprep[report]'; the HTML report works meanwhile.",
+            ) from None
+        except Exception as e:
+            self.service.log.error("Record: report of room %s not printed: %s", room_id, e)
+            raise web.HTTPError(
+                503,
+                f"The PDF report could not be printed ({type(e).__name__}); check "
+                "SessionRecord.report_chromium. The HTML report works meanwhile.",
+            ) from None
+        self.set_header("Content-Type", "application/pdf")
+        self.set_header(
+            "Content-Disposition", f'attachment; filename="peerprep-attempt-{room_id}.pdf"'
+        )
+        self.finish(pdf)
+
+
 class LivePastesHandler(RecordReader):
     """The pastes of a live room so far, for the partner's room panel."""
 
@@ -227,4 +276,5 @@ record_handlers: list[tuple[str, type]] = [
     (r"api/record", RecordIngestHandler),
     (rf"api/history/{ROOM_ID}/record", RecordHandler),
     (rf"api/rooms/{ROOM_ID}/pastes", LivePastesHandler),
+    (rf"api/history/{ROOM_ID}/report\.(pdf|html)", ReportHandler),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, utcnow
@@ -21,4 +21,6 @@ class RecordBatch(Base):
     batch: Mapped[str] = mapped_column(String(64))
     received: Mapped[datetime] = mapped_column(default=utcnow)
     entries: Mapped[int] = mapped_column(Integer, default=0)
+    # The batch carried the notebook (then the room's snapshot, fresher than its saved file).
+    snapshot: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("batch", sa.String(64), nullable=False),
         sa.Column("received", sa.DateTime(timezone=True), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
+        sa.Column("snapshot", sa.Boolean(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.UniqueConstraint("room_id", "batch", name="uq_record_batches_batch"),
     )
