@@ -258,7 +258,10 @@ def install(settings_key: str = "peerprep_recorder") -> bool:
                 update = pycrdt.read_message(message[2:])
                 if update:
                     user = getattr(self.current_user, "username", "") or ""
-                    recorder.capture(str(user), str(self._room_id), self.room, update)
+                    # The document's room name ("json:notebook:<file id>") and its YRoom:
+                    # private in jupyter-collaboration 4, hence read defensively.
+                    doc = getattr(self, "_room_id", None) or getattr(self, "path", "")
+                    recorder.capture(str(user), str(doc), getattr(self, "room", None), update)
             except Exception:  # recording must never break editing
                 recorder.log.exception("PeerPrep record: an update was not recorded")
         return await original(self, message)

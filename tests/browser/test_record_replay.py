@@ -50,7 +50,7 @@ def test_replay_shows_the_notebook_as_it_was_at_each_marker(
     browser, make_hub, one_question_config, artifacts_dir, tmp_path
 ):
     hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(one_question_config())})
-    alice = new_student(hub.url, "alice")
+    alice = new_student(hub.url, "alice", spawn_timeout=300)
     bob = hub_student(hub.url, "bob")
     room = match_pair(alice, bob)  # type: ignore[arg-type]
     server = f"{hub.url}/user/{room['pair_user']}"
