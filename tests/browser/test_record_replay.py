@@ -15,7 +15,8 @@ from jupyter_peerprep.testing.faults import hub_student
 from jupyter_peerprep.testing.rooms import match_pair, new_student
 from jupyter_peerprep.testing.ydoc import YClient
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# A hub, a student server and a pair server: slow on a busy machine.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core"
 
