@@ -17,7 +17,7 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
@@ -187,6 +187,15 @@ class RecordIngestHandler(APIHandler):
         self.write_json({"room_id": room_id, "entries": len(entries), "duplicate": duplicate})
 
 
+def record_version(factory: sessionmaker[Session], room_id: str) -> tuple[Any, ...]:
+    """What a room's record summary depends on: its newest batch, its runs, its end."""
+    with factory() as s:
+        batch = s.scalar(select(func.max(RecordBatch.id)).where(RecordBatch.room_id == room_id))
+        runs = s.scalar(select(func.count(Run.id)).where(Run.room_id == room_id))
+        ended = s.scalar(select(Room.ended).where(Room.id == room_id))
+    return (room_id, batch, runs, ended)
+
+
 class RecordReader(ClassHandlerBase):
     async def readable_room(self, room_id: str) -> Room:
         """The room if the caller is a member or an instructor of one of its students."""
@@ -203,16 +212,28 @@ class RecordReader(ClassHandlerBase):
                 return room
         raise web.HTTPError(404, f"No attempt {room_id!r} of yours.")
 
+    async def summary(self, room_id: str) -> dict[str, Any]:
+        """The record summary, recomputed only when a batch or a run arrived (the partner's
+        panel polls the pastes of a live room)."""
+        conf = settings_of(self)
+        cache: dict[tuple[Any, ...], dict[str, Any]] = self.settings.setdefault(
+            "peerprep_record_summaries", {}
+        )
+        key = record_version(self.db, room_id)
+        if key not in cache:
+            if len(cache) >= 64:
+                cache.pop(next(iter(cache)))
+            cache[key] = await asyncio.to_thread(
+                record_json, self.db, room_id, conf.paste_chars, conf.active_gap
+            )
+        return cache[key]
+
 
 class RecordHandler(RecordReader):
     @authenticated
     async def get(self, room_id: str) -> None:
         await self.readable_room(room_id)
-        conf = settings_of(self)
-        data = await asyncio.to_thread(
-            record_json, self.db, room_id, conf.paste_chars, conf.active_gap
-        )
-        self.write_json(data)
+        self.write_json(await self.summary(room_id))
 
 
 class ReportHandler(RecordReader):
@@ -222,9 +243,7 @@ class ReportHandler(RecordReader):
     async def get(self, room_id: str, kind: str) -> None:
         await self.readable_room(room_id)
         conf = settings_of(self)
-        summary = await asyncio.to_thread(
-            record_json, self.db, room_id, conf.paste_chars, conf.active_gap
-        )
+        summary = await self.summary(room_id)
         html = await asyncio.to_thread(record_report.report_html, self.db, room_id, summary)
         if kind == "html":
             self.set_header("Content-Type", "text/html; charset=UTF-8")
@@ -264,10 +283,7 @@ class LivePastesHandler(RecordReader):
     @authenticated
     async def get(self, room_id: str) -> None:
         await self.readable_room(room_id)
-        conf = settings_of(self)
-        data = await asyncio.to_thread(
-            record_json, self.db, room_id, conf.paste_chars, conf.active_gap
-        )
+        data = await self.summary(room_id)
         self.write_json({"pastes": data["pastes"]})
 
 

@@ -50,7 +50,8 @@ async def edit_and_run(server: str, room_id: str, alice, bob, edits: list[str]) 
 def test_replay_shows_the_notebook_as_it_was_at_each_marker(
     browser, make_hub, one_question_config, artifacts_dir, tmp_path
 ):
-    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(one_question_config())})
+    config = one_question_config(warm_pool_size=1)
+    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(config)})
     alice = new_student(hub.url, "alice", spawn_timeout=300)
     bob = hub_student(hub.url, "bob")
     room = match_pair(alice, bob)  # type: ignore[arg-type]
