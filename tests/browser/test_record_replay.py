@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,11 @@ def test_replay_shows_the_notebook_as_it_was_at_each_marker(
     room = match_pair(alice, bob)  # type: ignore[arg-type]
     server = f"{hub.url}/user/{room['pair_user']}"
     edits = ["\n    # one", "\n    # two", "\n    return [0, 1]"]
-    moments = asyncio.run(edit_and_run(server, room["id"], alice, bob, edits))
+    # Playwright's sync API runs an event loop in this thread: edit from a thread of its own.
+    with ThreadPoolExecutor(1) as pool:
+        moments = pool.submit(
+            asyncio.run, edit_and_run(server, room["id"], alice, bob, edits)
+        ).result()
     ended = bob("POST", f"rooms/{room['id']}/end")
     assert ended.status_code == 200, ended.text
 
