@@ -22,7 +22,7 @@ LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/nu
 # Debian packages PeerPrep needs: bwrap for the grader and local rooms, podman + runc as the
 # container engine behind the Docker API, Chromium for browser tests, debootstrap for images,
 # prometheus for promtool, which checks the alert rules (monitoring/alerts.yaml).
-SYSTEM_PACKAGES := bubblewrap podman runc chromium debootstrap prometheus
+SYSTEM_PACKAGES := bubblewrap podman runc chromium debootstrap prometheus poppler-utils
 PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)

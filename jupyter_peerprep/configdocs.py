@@ -29,6 +29,7 @@ def classes() -> list[type[HasTraits]]:
     from .extension import PeerPrepExtension
     from .hub.app import PeerPrepService
     from .lms import PeerPrepLTI13Authenticator, PeerPrepOIDCAuthenticator
+    from .record_hook import RecordingExtension
     from .spawner import PeerPrepSpawner
 
     service = PeerPrepService()
@@ -36,6 +37,7 @@ def classes() -> list[type[HasTraits]]:
         *service.classes,
         PeerPrepSpawner,
         PeerPrepExtension,
+        RecordingExtension,
         PeerPrepLTI13Authenticator,
         PeerPrepOIDCAuthenticator,
     ]

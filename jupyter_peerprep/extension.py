@@ -22,11 +22,12 @@ from traitlets import Bool, Float, List, Unicode, default
 from ._version import __version__
 from .credentials import withhold_from_children
 from .hub.auth import is_pair_user
+from .record_hook import RecordingExtension
 from .relay import RelayHandler, StatusHandler
 from .room_page import RoomPagePolicy, install
 
 
-class PeerPrepExtension(ExtensionApp):
+class PeerPrepExtension(RecordingExtension, ExtensionApp):
     """Relays PeerPrep API calls from JupyterLab to the PeerPrep hub service."""
 
     name = "jupyter_peerprep"
@@ -124,11 +125,15 @@ class PeerPrepExtension(ExtensionApp):
             )
             install(self.serverapp, policy)
             self.log.info("PeerPrep: room page policy on (%s)", policy.script_paths)
+        self.init_recorder(self.settings, self.service_url, self.serverapp)
         if not self.service_url:
             self.log.warning(
                 "PeerPrep: no service URL (set $PEERPREP_SERVICE_URL or "
                 "PeerPrepExtension.service_url); the PeerPrep panel will say so."
             )
+
+    async def stop_extension(self) -> None:
+        await self.stop_recorder()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(

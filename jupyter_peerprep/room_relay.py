@@ -27,6 +27,7 @@ ROOM_ACTIONS: list[tuple[str, re.Pattern[str]]] = [
         ("POST", rf"rooms/{ROOM_ID}/end"),
         ("GET", rf"rooms/{ROOM_ID}/runs"),
         ("POST", rf"rooms/{ROOM_ID}/runs"),
+        ("GET", rf"rooms/{ROOM_ID}/pastes"),  # the session record's paste flags
     )
 ]
 

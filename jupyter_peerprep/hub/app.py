@@ -52,6 +52,7 @@ from .hubapi import HubAPI
 from .matching import Matchmaker
 from .metrics import LoopLagMonitor
 from .ratelimit import RateLimiter
+from .record_api import SessionRecord
 from .rooms import RoomManager
 
 
@@ -336,6 +337,7 @@ class PeerPrepService(Application):
             RateLimiter,
             Grader,
             *Grader.sandbox_classes(),
+            SessionRecord,
         ]
 
     @catch_config_error

@@ -290,3 +290,7 @@ class RoomObserver(Base):
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
     username: Mapped[str] = mapped_column(String(255))
     opened: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The session record's table lives in its own module (hook line: registers it on Base).
+from . import record_models as record_models  # noqa: E402

@@ -49,6 +49,7 @@ from .models import (
     utcnow,
 )
 from .pairservers import PairServerPool
+from .record_store import record_snapshots_live
 from .room_language import room_language
 
 
@@ -523,7 +524,10 @@ class RoomManager(PairServerPool, LoggingConfigurable):
             else:
                 self._unanswered.pop(room_id, None)
                 notebook = (answer or {}).get("content")
-                if notebook is not None:
+                # Hook (issue 14): the pair server's own snapshots are fresher than the file.
+                if notebook is not None and not record_snapshots_live(
+                    self.session_factory, room_id, 3 * self.snapshot_interval
+                ):
                     roomstate.store_snapshot(self.session_factory, room_id, notebook, utcnow())
         if state == "unreachable":
             since = self._unanswered.setdefault(room_id, time.monotonic())

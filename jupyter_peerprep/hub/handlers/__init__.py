@@ -31,3 +31,12 @@ default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     *room_handlers,
     *class_handlers,
 ]
+
+
+def _record_handlers() -> list[tuple[str, type]]:
+    from ..record_api import record_handlers  # hook: the session record (issue 14)
+
+    return record_handlers
+
+
+default_handlers += _record_handlers()

@@ -19,6 +19,7 @@ import {
   resultLabel
 } from '../history';
 import { notifyError } from '../notify';
+import { RecordView } from './recordView';
 import { RunView } from './results';
 
 /** Download the attempt's final notebook as an .ipynb file. */
@@ -110,6 +111,7 @@ function AttemptView(props: {
       >
         Export notebook
       </button>
+      <RecordView roomId={detail.room_id} />
       <h4>Runs</h4>
       {detail.runs.length ? (
         detail.runs.map(run => (

@@ -13,6 +13,7 @@ import { formatClock, formatDateTime, historyLink, hubRoot } from '../format';
 import { notifyError, notifySuccess } from '../notify';
 import { PeerPrepError } from '../request';
 import { runSummary } from '../results';
+import { PasteNotices } from './pasteNotices';
 import { showEndedOverlay } from './endedOverlay';
 import { Markdown } from './markdown';
 import { RunView } from './results';
@@ -352,6 +353,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           {room.message ? `: ${room.message}` : ''}
         </p>
       ) : null}
+      <PasteNotices roomId={room.id} />
       <ul className="jp-PeerPrep-members" aria-label="People in this room">
         {partners.map(m => (
           <li
