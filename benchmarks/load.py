@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -167,7 +168,11 @@ def classify(hub: LocalHub) -> dict[str, list[psutil.Process]]:
                 roles["proxy"].append(proc)
             elif "jupyter_peerprep.hub" in cmd or "peerprep-service" in cmd:
                 roles["service"].append(proc)
-            elif proc.name() == "bwrap" and "/homes/pair-" in cmd:
+            elif (
+                proc.name() == "bwrap"
+                and "/homes/pair-" in cmd
+                and proc.parent().name() != "bwrap"  # bwrap forks itself: count a tree once
+            ):
                 roles[f"room:{proc.pid}"] = [proc, *proc.children(recursive=True)]
     return roles
 
@@ -380,7 +385,11 @@ def main() -> None:
                         rooms.append(open_room(hub))
                         print(f"  room {len(rooms)} active", flush=True)
                 except Exception as exc:  # a room that will not open ends the run
-                    results.append({"rooms": n, "bottleneck": f"room start failed: {exc}"})
+                    said = re.search(r"'message': '([^']*)'", str(exc))
+                    why = said.group(1) if said else str(exc)[:200]
+                    results.append(
+                        {"rooms": n, "bottleneck": f"room {len(rooms) + 1} did not start: {why}"}
+                    )
                     print(f"step {n}: {results[-1]['bottleneck']}", flush=True)
                     break
                 results.append(measure_step(hub, rooms, args))

@@ -98,8 +98,9 @@ def server_uss(
         f"--SQLiteYStore.db_path={home / '.jupyter_ystore.db'}",
         "--YDocExtension.document_save_delay=0.5",
         *room_kernel_args(),
-        *pair_server_args(str(home)),
-        # The room's runtime directory exists inside the sandbox only.
+        # The room's runtime directory exists inside the sandbox only: the notebook secret goes
+        # to the home here.
+        *[a for a in pair_server_args(str(home)) if "secret_file" not in a],
         f"--NotebookNotary.secret_file={home / 'notebook_secret'}",
         *switches,
         *extra,
@@ -112,7 +113,7 @@ def server_uss(
     auth = {"Authorization": f"token {token}"}
     try:
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and server.poll() is None:
             with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{url}/api/status", headers=auth, timeout=2).ok:
                     break
