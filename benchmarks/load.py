@@ -1,6 +1,7 @@
 """Load benchmark: N rooms open at once, two students typing in each, against stock.
 
     .venv/bin/python benchmarks/load.py [--steps 2,5,10] [--rate 5] [--seconds 20]
+                                        [--cpu-shares N --name load-shares-N]
 
 One embedded hub (``LocalHub``, warm pool of 2). The rooms open in steps: at each step the
 benchmark matches new pairs of students until ``N`` rooms are active, then every room's two
@@ -14,6 +15,9 @@ the first goal the step misses (the bottleneck).
 
 Baseline, same run: a stock Jupyter server with jupyter-collaboration (no PeerPrep settings,
 no proxy, token auth) serving the same notebook to two clients typing at the same rate.
+
+``--cpu-shares`` runs the hub with ``PeerPrepSpawner.cpu_shares`` set (the pair servers' cgroup
+CPU weight), to see whether that weight limits the rooms on a busy machine.
 
 Goal (issue 21): 100 rooms x 2 students at 5 keys/s each, p99 <= 25 ms, 0 lost.
 The load generator shares the machine's cores with what it measures.
@@ -48,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from report import machine, pct, table, write_results  # noqa: E402
 from rooms import demo_question, start_hub  # noqa: E402
 
-from jupyter_peerprep.launch import LocalHub  # noqa: E402
+from jupyter_peerprep.launch import LocalHub, default_hub_config  # noqa: E402
 from jupyter_peerprep.pytest_plugin import find_free_port  # noqa: E402
 from jupyter_peerprep.testing.faults import ServiceCaller  # noqa: E402
 from jupyter_peerprep.testing.hubclient import HubUser  # noqa: E402
@@ -256,6 +260,39 @@ def open_room(hub: LocalHub) -> tuple[str, str, str]:
     return f"{hub.url}/user/{room['pair_user']}", a.user.token(), b.user.token()
 
 
+def start_hub_with(workdir: Path, cpu_shares: int | None) -> LocalHub:
+    """The rooms benchmark's hub (warm pool of 2); with ``cpu_shares``, the pair servers'
+    cgroup CPU weight set to it (``PeerPrepSpawner.cpu_shares``)."""
+    if cpu_shares is None:
+        return start_hub(workdir, pool=2)
+    bank = workdir / "bank"
+    bank.mkdir(parents=True)
+    demo_question(bank)
+    service_config = workdir / "peerprep_config.py"
+    service_config.write_text(
+        f"c.QuestionBank.bank_dirs = [{str(bank)!r}]\n"
+        "c.RoomManager.warm_pool_size = 2\n"
+        "c.RoomManager.idle_timeout = 0\n"
+        "c.Matchmaker.rematch_cooldown = 0\n"
+    )
+    hub_config = workdir / "jupyterhub_config.py"
+    hub_config.write_text(
+        f"load_subconfig({str(default_hub_config())!r})\n"
+        f"c.PeerPrepSpawner.cpu_shares = {cpu_shares}\n"
+    )
+    hub = LocalHub(
+        workdir / "state",
+        port=find_free_port(),
+        hub_port=find_free_port(),
+        proxy_api_port=find_free_port(),
+        service_port=find_free_port(),
+        config_file=hub_config,
+        extra_env={"PEERPREP_SERVICE_CONFIG": str(service_config)},
+    )
+    hub.start()
+    return hub
+
+
 # -- the stock baseline --------------------------------------------------------------------
 
 
@@ -368,13 +405,17 @@ def main() -> None:
     parser.add_argument("--steps", default="2,5,10", help="rooms open at each step")
     parser.add_argument("--rate", type=float, default=5.0, help="keys per second per student")
     parser.add_argument("--seconds", type=float, default=15.0, help="typing time per step")
+    parser.add_argument(
+        "--cpu-shares", type=int, default=None, help="pair servers' cgroup CPU weight to try"
+    )
+    parser.add_argument("--name", default="load", help="results file name (benchmarks/results)")
     args = parser.parse_args()
     steps = sorted({int(n) for n in args.steps.split(",") if n})
     stock = stock_baseline(args)
     print(f"stock jupyter-collaboration, one room: {stock}", flush=True)
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="peerprep-load-") as tmp:
-        hub = start_hub(Path(tmp), pool=2)
+        hub = start_hub_with(Path(tmp), args.cpu_shares)
         try:
             admin = student(hub, "admin")
             wait_for_questions(admin)  # type: ignore[arg-type]
@@ -409,11 +450,12 @@ def main() -> None:
         "machine": machine(),
         "rate_keys_per_s": args.rate,
         "seconds": args.seconds,
+        "cpu_shares": args.cpu_shares,
         "steps": results,
         "stock": stock,
         "first_bottleneck": first,
     }
-    print(f"wrote {write_results('load', out)}")
+    print(f"wrote {write_results(args.name, out)}")
 
 
 if __name__ == "__main__":
