@@ -125,6 +125,26 @@ def rooms(r: Results, images: Path) -> Images:
     return out
 
 
+def load(r: Results, images: Path) -> Images:
+    steps = [s for s in r.get("steps") or [] if "keys" in s]
+    if not steps:
+        return []
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    rooms = [s["rooms"] for s in steps]
+    ax.plot(rooms, [s["p50_ms"] for s in steps], "o-", label="p50")
+    ax.plot(rooms, [s["p99_ms"] for s in steps], "o-", label="p99")
+    stock = r.get("stock") or {}
+    if "p99_ms" in stock:
+        ax.axhline(stock["p99_ms"], color="grey", linestyle=":", label="stock p99, one room")
+    ax.axhline(25, color="red", linestyle="--", linewidth=1, label="goal: p99 25 ms")
+    ax.set_xlabel("rooms open, two students typing in each")
+    ax.set_ylabel("ms from keystroke to partner")
+    ax.set_title("Edit propagation as rooms are added")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return [(save(fig, images, "load-propagation.png"), "Edit propagation by rooms open")]
+
+
 def complexity(r: Results, images: Path) -> Images:
     solutions = r.get("solutions") or {}
     if not solutions:
@@ -160,6 +180,7 @@ PLOTS: dict[str, Callable[[Results, Path], Images]] = {
     "matching": matching,
     "rooms": rooms,
     "complexity": complexity,
+    "load": load,
 }
 
 

@@ -245,6 +245,50 @@ def complexity(r: Results) -> str:
     )
 
 
+def load(r: Results) -> str:
+    rows = [["rooms", "keys", "p50 ms", "p99 ms", "worst room p99 ms", "lost", "CPU % per room",
+             "USS MiB per room", "hub CPU %", "proxy CPU %", "service CPU %", "load average",
+             "first goal missed"]]  # fmt: skip
+    for s in r["steps"]:
+        if "keys" not in s:
+            rows.append([str(s["rooms"])] + [""] * 11 + [s.get("bottleneck", "")])
+            continue
+        rows.append(
+            [str(s["rooms"]), str(s["keys"]), num(s["p50_ms"]), num(s["p99_ms"]),
+             num(s["worst_room_p99_ms"]), str(s["lost"]), num(s["room_cpu_percent"]),
+             num(s["room_uss_mib"], 0), num(s["hub_cpu_percent"]), num(s["proxy_cpu_percent"]),
+             num(s["service_cpu_percent"]), num(s["loadavg"]), s["bottleneck"] or "none"]
+        )  # fmt: skip
+    stock = r["stock"]
+    rows.append(
+        ["stock, 1", str(stock["keys"]), num(stock["p50_ms"]), num(stock["p99_ms"]),
+         num(stock["worst_room_p99_ms"]), str(stock["lost"]), num(stock["server_cpu_percent"]),
+         num(stock["server_uss_mib"], 0), "", "", "", num(stock["loadavg"]), "(baseline)"]
+    )  # fmt: skip
+    first = r.get("first_bottleneck")
+    where = (
+        f"**{first['bottleneck']}** at {first['rooms']} rooms" if first else "none at these steps"
+    )
+    return md_table(rows) + (
+        f"\n\n- Two students per room, each typing {num(r['rate_keys_per_s'])} keys/s for "
+        f"{num(r['seconds'], 0)} s per step; the last row is a stock jupyter-collaboration "
+        "server with one notebook and two typists, same run. Goal: 100 rooms, p99 at most "
+        f"25 ms, nothing lost. First goal missed: {where}."
+    )
+
+
+def room_memory(r: Results) -> str:
+    rows = [["what the pair server loads", "USS MiB", "added MiB"]]
+    for layer in r["layers"]:
+        rows.append([layer["layer"], num(layer["uss_mib"]), num(layer.get("added_mib"))])
+    return md_table(rows) + (
+        f"\n\n- Server before (every extension the environment enables): "
+        f"**{r['server_before_mib']:.0f} MiB**; a room now, with "
+        f"{', '.join(r['switched_off_in_rooms'])} switched off: "
+        f"**{r['server_after_mib']:.0f} MiB** (the kernel comes on top while one runs)."
+    )
+
+
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """Every number (and short string) in a JSON value, with its key path."""
     if isinstance(value, dict):
@@ -276,6 +320,8 @@ SECTIONS: dict[str, Callable[[Results], str]] = {
     "questions": questions,
     "rooms": rooms,
     "complexity": complexity,
+    "load": load,
+    "room_memory": room_memory,
 }
 
 

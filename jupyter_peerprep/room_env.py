@@ -17,6 +17,7 @@ import os
 from typing import Any
 
 from .hub.auth import is_pair_user
+from .room_footprint import KERNEL_CULL_SECONDS, lean_room_args
 
 # Writable, never read as configuration: kernel connection files, the server's runtime file,
 # JupyterLab's workspace layouts.
@@ -41,8 +42,9 @@ def pair_server_environment(python_prefix: str) -> dict[str, str]:
     }
 
 
-def pair_server_args(home: str) -> list[str]:
-    """Server options that follow from a read-only data directory."""
+def pair_server_args(home: str, kernel_cull_seconds: int = KERNEL_CULL_SECONDS) -> list[str]:
+    """Server options that follow from a read-only data directory, and those that keep a
+    room light (room_footprint.py)."""
     return [
         # jupyter-collaboration's file ids, by default in the data directory.
         f"--BaseFileIdManager.db_path={os.path.join(home, '.jupyter_fileid.db')}",
@@ -51,6 +53,7 @@ def pair_server_args(home: str) -> list[str]:
         # a trusted output's script from running (room_page.py).
         "--NotebookNotary.db_file=:memory:",
         f"--NotebookNotary.secret_file={RUNTIME_ROOT}/runtime/notebook_secret",
+        *lean_room_args(kernel_cull_seconds),
     ]
 
 

@@ -43,6 +43,7 @@ from . import credentials
 from .hub.auth import is_pair_user
 from .questions.locations import bank_locations
 from .room_env import pair_server_args, pair_server_environment
+from .room_footprint import KERNEL_CULL_SECONDS
 from .sandbox.bwrap import CgroupSet
 
 # The kernel specs of pair servers (kernels/peerprep-python, the default, and
@@ -171,6 +172,15 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
         "forever") keeps revocation within about a second of End.""",
     ).tag(config=True)
 
+    room_kernel_cull_seconds = Integer(
+        KERNEL_CULL_SECONDS,
+        min=0,
+        help="""Seconds after which a room's kernel that no page is connected to, and that ran
+        nothing meanwhile, is shut down to give its memory back (MappingKernelManager.
+        cull_idle_timeout). A kernel a student's page is connected to is never culled. 0 keeps
+        every kernel until the room ends.""",
+    ).tag(config=True)
+
     _secrets_fd: int | None = None
 
     @property
@@ -259,7 +269,7 @@ class PeerPrepSpawner(SimpleLocalProcessSpawner):
                 f"--SQLiteYStore.db_path={os.path.join(home, '.jupyter_ystore.db')}",
                 "--YDocExtension.document_save_delay=0.5",
                 *room_kernel_args(),
-                *pair_server_args(home),
+                *pair_server_args(home, self.room_kernel_cull_seconds),
             ]
         else:
             args.append("--YDocExtension.disable_rtc=True")
