@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import signal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,11 +40,12 @@ from traitlets import (
 )
 from traitlets.config import Application, catch_config_error
 
+from .. import db
 from .._version import __version__
 from ..grader import Grader
 from ..questions.bank import QuestionBank
 from ..questions.student import student_notebook
-from . import db, metrics
+from . import metrics
 from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
@@ -148,10 +148,7 @@ class PeerPrepService(Application):
 
     @default("db_url")
     def _default_db_url(self) -> str:
-        env = os.environ.get("PEERPREP_DB_URL")
-        if env:
-            return env
-        return f"sqlite:///{Path(self.state_dir) / 'peerprep.sqlite'}"
+        return db.default_url(self.state_dir)
 
     @validate("db_url")
     def _validate_db_url(self, proposal: dict[str, Any]) -> str:

@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db.models import Profile, QuestionVersion, Room, RoomMember, RoomObserver, RoomState, Run
 from . import profiles
 from .auth import is_pair_user
-from .models import Profile, QuestionVersion, Room, RoomMember, RoomObserver, RoomState, Run
 
 NOT_MEASURED = "not measured"
 # Hub groups of LMS courses (jupyter_peerprep/lms.py names them course-<context id>).

@@ -24,7 +24,7 @@ matched, so a ticket that finds a partner at once is never visible as waiting.
 Safety across several service processes on one PostgreSQL: matching transactions (batches and
 ticks) take one transaction-scoped advisory lock first, so they run one at a time across all
 processes and each sees every ticket the previous one committed (on SQLite, ``BEGIN
-IMMEDIATE`` in ``db.py`` serialises every writer the same way). Within one, the waiting
+IMMEDIATE`` in ``db/engine.py`` serialises every writer the same way). Within one, the waiting
 tickets it may claim are locked with ``FOR UPDATE SKIP LOCKED``, so a ticket is claimed only by
 the transaction holding its row lock (a student cancelling it at that moment holds it too),
 and only while it is still ``waiting``. The partial unique indexes (one waiting ticket, one
@@ -49,10 +49,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from ..questions.vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
-from . import db, metrics, profiles
-from . import matching_sql as sql
-from .models import (
+from .. import db
+from ..db.models import (
     Proficiency,
     Profile,
     Question,
@@ -65,6 +63,9 @@ from .models import (
     new_id,
     utcnow,
 )
+from ..questions.vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
+from . import matching_sql as sql
+from . import metrics, profiles
 
 EXACT, TOPIC_DROPPED, NEIGHBOUR_DIFFICULTY, TIMED_OUT = 0, 1, 2, 3
 PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)

@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from .models import Profile, Room, RoomMember, Ticket, TicketState
+from ..db.models import Profile, Room, RoomMember, Ticket, TicketState
 
 TICKETS = cast(Table, Ticket.__table__)
 PROFILES = cast(Table, Profile.__table__)

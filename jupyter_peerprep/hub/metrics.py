@@ -61,7 +61,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from tornado import web
 
-from .models import (
+from ..db.models import (
     Difficulty,
     PairServer,
     PairServerState,

@@ -24,10 +24,10 @@ from urllib.parse import quote
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db
+from .. import db
+from ..db.models import PairServer, PairServerState, Room, utcnow
 from .auth import PAIR_USER_PREFIX
 from .hubapi import HubAPI, HubAPIError
-from .models import PairServer, PairServerState, Room, utcnow
 
 
 class PairServerError(RuntimeError):

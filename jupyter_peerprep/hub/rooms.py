@@ -39,15 +39,16 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import db, metrics, roomstate, roomview
-from .hubapi import HubAPI, HubAPIError
-from .models import (
+from .. import db
+from ..db.models import (
     PairServer,
     PairServerState,
     Room,
     RoomState,
     utcnow,
 )
+from . import metrics, roomstate, roomview
+from .hubapi import HubAPI, HubAPIError
 from .pairservers import PairServerPool
 
 

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db, metrics
-from .models import QuestionVersion, Room, RoomMember, RoomState, utcnow
+from .. import db
+from ..db.models import QuestionVersion, Room, RoomMember, RoomState, utcnow
+from . import metrics
 
 # What a room's end reason says when its pair server was gone (crashed, killed, drained).
 SERVER_LOST = "server lost"

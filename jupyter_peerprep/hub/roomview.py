@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db.models import Profile, Room, RoomObserver, utcnow
 from ..questions.store import cached_student_view
-from .models import Profile, Room, RoomObserver, utcnow
 
 
 def room_json(

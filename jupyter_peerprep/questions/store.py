@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..hub.db import transaction
-from ..hub.models import Question, QuestionVersion
+from ..db import transaction
+from ..db.models import Question, QuestionVersion
 from .student import student_view
 from .vocabulary import DIFFICULTIES, TOPICS
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Room, Run, utcnow
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Room, Run, utcnow
 from jupyter_peerprep.testing import seed
 
 SOLUTION = """

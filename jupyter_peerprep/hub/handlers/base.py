@@ -26,8 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
+from ...db import database_trouble
 from ..auth import Identity, IdentityError, check_token_owner
-from ..db import database_trouble
 from ..ratelimit import TooManyRequests
 
 if TYPE_CHECKING:

@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
-from .. import classview, db
+from ... import db
+from ...db.models import Room, RoomObserver, RoomState
+from .. import classview
 from ..hubapi import HubAPIError
-from ..models import Room, RoomObserver, RoomState
 from .base import authenticated
 from .rooms import RoomHandlerBase
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from tornado import web
 
-from ..models import Room, RoomMember, RoomState, Run
+from ...db.models import Room, RoomMember, RoomState, Run
 from ..rooms import RoomManager
 from .base import APIHandler, authenticated
 from .runs import run_to_json

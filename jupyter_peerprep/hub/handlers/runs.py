@@ -29,9 +29,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from tornado import web
 
+from ... import db
+from ...db.models import Room, RoomMember, RoomState, Run, new_id, utcnow
 from ...grader import ComplexityReport, Grader, GradeReport, GraderInputError
-from .. import db, metrics
-from ..models import Room, RoomMember, RoomState, Run, new_id, utcnow
+from .. import metrics
 from ..ratelimit import TooManyRequests
 from .base import APIHandler, authenticated
 
