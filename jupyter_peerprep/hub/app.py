@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import logging
 import math
 import os
@@ -390,7 +391,13 @@ class PeerPrepService(Application):
             (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         ]
         for entry in default_handlers:
-            handlers.append((url_path_join(prefix, entry[0]), *entry[1:]))
+            path, kwargs = entry[0], dict(entry[2]) if len(entry) > 2 else {}
+            cls: type[web.RequestHandler] = entry[1]
+            # Handlers get the service as a route argument (their ``initialize``), never
+            # through the application's settings.
+            if "service" in inspect.signature(cls.initialize).parameters:
+                kwargs["service"] = self
+            handlers.append((url_path_join(prefix, path), cls, kwargs))
         hub_auth = HubOAuth(
             api_token=self.api_token or "unset",
             api_url=self.hub_api_url,
@@ -399,7 +406,6 @@ class PeerPrepService(Application):
         )
         self.tornado_app = web.Application(
             handlers,
-            peerprep_service=self,
             hub_auth=hub_auth,
             cookie_secret=bytes.fromhex(self.cookie_secret) or os.urandom(32),
             log_function=self._log_request,

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from jupyter_peerprep import db
 from jupyter_peerprep.db.models import PairServer, Question, Room
-from jupyter_peerprep.hub import roomstate
+from jupyter_peerprep.hub.rooms import state as roomstate
 
 SLOW = "import time\n\ndef f(x):\n    time.sleep(1.5)\n    return x\n"
 
