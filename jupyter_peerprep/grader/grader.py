@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
-import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +23,8 @@ from traitlets import Float, Instance, Integer, TraitError, Unicode, default, va
 from traitlets.config import LoggingConfigurable
 
 from ..sandbox.base import Sandbox, SandboxError, SandboxLimits, SandboxResult
-from . import complexity
 from .checkers import CheckerError, builtin_checker
+from .measuring import measured_report, measuring_job
 from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
 from .verdicts import missing_reason, parse_channel, reason_for_status
 
@@ -473,78 +471,26 @@ class Grader(LoggingConfigurable):
         limits: dict[str, Any] | None = None,
     ) -> ComplexityReport:
         """Time ``entry_point`` on generated inputs of the given sizes and fit a growth class."""
-        if not generator:
-            raise GraderInputError("measuring complexity needs the question's generator cell")
-        if (
-            not isinstance(sizes, list)
-            or len(sizes) < 3
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
-        ):
-            raise GraderInputError("complexity.sizes must list at least 3 positive integers")
-        if not isinstance(repeats, int) or not 1 <= repeats <= 20:
-            raise GraderInputError("complexity.repeats must be an integer from 1 to 20")
+        try:
+            job = measuring_job(
+                source=source,
+                entry_point=entry_point,
+                generator=generator,
+                sizes=sizes,
+                repeats=repeats,
+                min_time=self.complexity_min_time,
+            )
+        except ValueError as e:
+            raise GraderInputError(str(e)) from None
         run_limits = self.run_limits(limits, wall_s=self.complexity_wall_s)
-        job = {
-            "mode": "complexity",
-            "source": source,
-            "entry_point": entry_point,
-            "generator": generator,
-            "sizes": sizes,
-            "repeats": repeats,
-            "seed": 12345,
-            "min_time": self.complexity_min_time,
-            "min_loops": 3,
-            "max_loops": 1000,
-        }
         try:
             result = await self._run_job(job, run_limits)
         except SandboxError as e:
             self.log.error("Grader sandbox failed: %s", e)
             return ComplexityReport(None, 0.0, expected, message=f"The grader could not run: {e}")
-        records = parse_channel(result.stdout, "point", len(sizes))
-        for extra in records.extra:
-            self.log.warning("Grader: generator failed: %s", str(extra.get("error", ""))[-500:])
-            return ComplexityReport(
-                None, 0.0, expected, message="The question's input generator failed."
-            )
-        points: list[dict[str, Any]] = []
-        message = ""
-        for index, n in enumerate(sizes):
-            record = records.by_index.get(index)
-            rounds = record.get("rounds") if record else None
-            if (
-                record is None
-                or record["status"] != "ok"
-                or not isinstance(rounds, list)
-                or not rounds
-                or not all(
-                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-                    for x in rounds
-                )
-            ):
-                reason = reason_for_status(record["status"]) if record else None
-                if reason is None or reason == WRONG_ANSWER:
-                    reason = missing_reason(result)[0]
-                message = f"Stopped at n={n}: {reason}."
-                break
-            points.append(
-                {
-                    "n": n,
-                    "seconds": min(rounds),
-                    "median_seconds": statistics.median(rounds),
-                }
-            )
-        best, confidence, errors = complexity.estimate([(p["n"], p["seconds"]) for p in points])
-        if best is None and not message:
-            message = "Too few sizes could be measured to estimate a growth class."
-        elif best is not None and confidence < self.complexity_min_confidence:
-            message = "The measurements fit several classes; treat the estimate with care."
-        report = ComplexityReport(
-            estimate=best,
-            confidence=confidence,
-            expected=expected,
-            points=points,
-            message=message,
-            fits=errors,
+        report, problems = measured_report(
+            result, sizes, expected, min_confidence=self.complexity_min_confidence
         )
+        for problem in problems:
+            self.log.warning("Grader: generator failed: %s", problem)
         return report
