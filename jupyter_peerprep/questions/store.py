@@ -247,6 +247,18 @@ def load_spec(session: Session, question_id: str, version: int) -> dict[str, Any
     return dict(spec)
 
 
+def newest_titles(session: Session) -> dict[str, tuple[str, str]]:
+    """Per question id: the (title, difficulty) of its newest version, retired ones too."""
+    titles: dict[str, tuple[str, str]] = {}
+    for qid, title, difficulty in session.execute(
+        select(
+            QuestionVersion.question_id, QuestionVersion.title, QuestionVersion.difficulty
+        ).order_by(QuestionVersion.version)
+    ).all():
+        titles[qid] = (title, difficulty)  # the newest version's title wins
+    return titles
+
+
 @dataclass(frozen=True)
 class Listing:
     items: list[dict[str, Any]]

@@ -11,17 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from tornado import web
 
-from ...db.models import Room, RoomMember, RoomState
+from ...db.models import Room, RoomState
 from ..rooms import RoomManager, access, history
 from .base import APIHandler, authenticated
 
 # The pages' Tornado templates (shipped in the wheel with the package).
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
-
-LIVE_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.ending.value)
 
 
 class RoomHandlerBase(APIHandler):
@@ -40,12 +37,7 @@ class CurrentRoomHandler(RoomHandlerBase):
     @authenticated
     async def get(self) -> None:
         with self.db() as s:
-            room = s.scalar(
-                select(Room)
-                .join(RoomMember)
-                .where(RoomMember.username == self.identity.name, Room.state.in_(LIVE_STATES))
-                .order_by(Room.created.desc())
-            )
+            room = access.live_room(s, self.identity.name)
             self.write_json({"room": self.rooms.room_json(s, room) if room else None})
 
 

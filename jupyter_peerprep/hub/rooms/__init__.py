@@ -4,7 +4,8 @@
 - ``pairservers.py``: pair servers at the hub and the warm pool;
 - ``state.py``: each state change of a room, one short transaction;
 - ``access.py``: membership (one check, one answer) and the grading lock;
-- ``views.py``: the room's JSON views; ``history.py``: a student's finished rooms.
+- ``views.py``: the room's JSON views; ``history.py``: a student's finished rooms;
+- ``observers.py``: an instructor opens a live room from the class view.
 
 Why it works this way: ``docs/explanation/rooms.md``.
 """

@@ -30,6 +30,19 @@ def not_yours(room_id: str) -> web.HTTPError:
     return web.HTTPError(404, f"No room {room_id!r} of yours.")
 
 
+LIVE_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.ending.value)
+
+
+def live_room(session: Session, username: str) -> Room | None:
+    """``username``'s room that is starting, active or ending, if any (the newest)."""
+    return session.scalar(
+        select(Room)
+        .join(RoomMember)
+        .where(RoomMember.username == username, Room.state.in_(LIVE_STATES))
+        .order_by(Room.created.desc())
+    )
+
+
 def member_room(session: Session, room_id: str, username: str) -> Room:
     """The room ``room_id`` if ``username`` is one of its members, else ``not_yours``."""
     room = session.get(Room, room_id)
