@@ -32,15 +32,16 @@ sys.path.insert(0, str(ROOT))
 
 from report import machine, summary, table, write_results  # noqa: E402
 
-from jupyter_peerprep.hub import classview, db  # noqa: E402
-from jupyter_peerprep.hub.handlers.classview import class_body  # noqa: E402
-from jupyter_peerprep.hub.models import (  # noqa: E402
+from jupyter_peerprep import db  # noqa: E402
+from jupyter_peerprep.db.models import (  # noqa: E402
     Question,
     QuestionVersion,
     Room,
     RoomMember,
     Run,
 )
+from jupyter_peerprep.hub import classview  # noqa: E402
+from jupyter_peerprep.hub.handlers.classview import class_body  # noqa: E402
 
 # Arguments per profile of benchmarks/run_all.py (make benchmarks / make benchmarks-full).
 PROFILES = {"quick": ["--runs", "5"], "full": ["--runs", "10"]}

@@ -55,7 +55,7 @@ from prometheus_client import REGISTRY  # noqa: E402
 from report import cpu_times, machine, pct, steal_percent, table, write_results  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from jupyter_peerprep.hub import db  # noqa: E402
+from jupyter_peerprep import db  # noqa: E402
 from jupyter_peerprep.hub.app import PeerPrepService, settle_heap  # noqa: E402
 from jupyter_peerprep.hub.matching import (  # noqa: E402
     Matchmaker,

@@ -29,7 +29,7 @@ class DBUpgradeApp(Application):
     aliases = {"db-url": "DBUpgradeApp.db_url"}
 
     def start(self) -> None:
-        from .hub import db
+        from . import db
         from .hub.app import PeerPrepService
 
         url = self.db_url or PeerPrepService(config=self.config).db_url

@@ -24,8 +24,8 @@ from traitlets.config import LoggingConfigurable
 
 from ..sandbox.base import Sandbox, SandboxError, SandboxLimits, SandboxResult
 from .checkers import CheckerError, builtin_checker
-from .growth import judge, point_from_record
 from .languages import DENO_FILES, check_language, uses_deno
+from .measuring import measured_report, measuring_job
 from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
 from .verdicts import missing_reason, parse_channel, reason_for_status
 
@@ -501,70 +501,31 @@ class Grader(LoggingConfigurable):
     ) -> ComplexityReport:
         """Time ``entry_point`` on generated inputs of the given sizes and fit a growth class."""
         language = self._language(language)
-        if not generator:
-            raise GraderInputError("measuring complexity needs the question's generator cell")
-        if (
-            not isinstance(sizes, list)
-            or len(sizes) < 3
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
-        ):
-            raise GraderInputError("complexity.sizes must list at least 3 positive integers")
-        if not isinstance(repeats, int) or not 1 <= repeats <= 20:
-            raise GraderInputError("complexity.repeats must be an integer from 1 to 20")
+        try:
+            job = measuring_job(
+                source=source,
+                entry_point=entry_point,
+                generator=generator,
+                sizes=sizes,
+                repeats=repeats,
+                min_time=(
+                    self.deno_complexity_min_time
+                    if uses_deno(language)
+                    else self.complexity_min_time
+                ),
+                language=language,
+            )
+        except ValueError as e:
+            raise GraderInputError(str(e)) from None
         run_limits = self.run_limits(limits, wall_s=self.complexity_wall_s)
-        job = {
-            "mode": "complexity",
-            "language": language,
-            "source": source,
-            "entry_point": entry_point,
-            "generator": generator,
-            "sizes": sizes,
-            "repeats": repeats,
-            "seed": 12345,
-            "min_time": (
-                self.deno_complexity_min_time if uses_deno(language) else self.complexity_min_time
-            ),
-            "min_loops": 3,
-            "max_loops": 1000,
-        }
         try:
             result = await self._run_job(job, run_limits)
         except SandboxError as e:
             self.log.error("Grader sandbox failed: %s", e)
             return ComplexityReport(None, 0.0, expected, message=f"The grader could not run: {e}")
-        records = parse_channel(result.stdout, "point", len(sizes))
-        for extra in records.extra:
-            self.log.warning("Grader: generator failed: %s", str(extra.get("error", ""))[-500:])
-            return ComplexityReport(
-                None, 0.0, expected, message="The question's input generator failed."
-            )
-        points: list[dict[str, Any]] = []
-        message = ""
-        for index, n in enumerate(sizes):
-            record = records.by_index.get(index)
-            point = None
-            if record is not None and record["status"] == "ok":
-                point = point_from_record(n, record, records.counts.get(index))
-            if point is None:
-                reason = reason_for_status(record["status"]) if record else None
-                if reason is None or reason == WRONG_ANSWER:
-                    reason = missing_reason(result)[0]
-                message = f"Stopped at n={n}: {reason}."
-                break
-            points.append(point)
-        judged = judge(points)
-        best, confidence = judged.time.estimate, judged.time.confidence
-        if best is None and not message:
-            message = "Too few sizes could be measured to estimate a growth class."
-        elif best is not None and confidence < self.complexity_min_confidence:
-            message = "The measurements fit several classes; treat the estimate with care."
-        report = ComplexityReport(
-            estimate=best,
-            confidence=confidence,
-            expected=expected,
-            points=points,
-            message=" ".join(m for m in (message, judged.time.note) if m),
-            basis=judged.time.basis,
-            space=judged.space,
+        report, problems = measured_report(
+            result, sizes, expected, min_confidence=self.complexity_min_confidence
         )
+        for problem in problems:
+            self.log.warning("Grader: generator failed: %s", problem)
         return report

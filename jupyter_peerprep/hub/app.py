@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import logging
 import math
 import os
 import signal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,11 +41,12 @@ from traitlets import (
 )
 from traitlets.config import Application, catch_config_error
 
+from .. import db
 from .._version import __version__
 from ..grader import Grader
 from ..questions.bank import QuestionBank
 from ..questions.student import student_notebook
-from . import db, metrics
+from . import metrics
 from .handlers import default_handlers
 from .handlers.base import OAuthCallbackHandler
 from .hubapi import HubAPI
@@ -149,10 +150,7 @@ class PeerPrepService(Application):
 
     @default("db_url")
     def _default_db_url(self) -> str:
-        env = os.environ.get("PEERPREP_DB_URL")
-        if env:
-            return env
-        return f"sqlite:///{Path(self.state_dir) / 'peerprep.sqlite'}"
+        return db.default_url(self.state_dir)
 
     @validate("db_url")
     def _validate_db_url(self, proposal: dict[str, Any]) -> str:
@@ -395,7 +393,13 @@ class PeerPrepService(Application):
             (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         ]
         for entry in default_handlers:
-            handlers.append((url_path_join(prefix, entry[0]), *entry[1:]))
+            path, kwargs = entry[0], dict(entry[2]) if len(entry) > 2 else {}
+            cls: type[web.RequestHandler] = entry[1]
+            # Handlers get the service as a route argument (their ``initialize``), never
+            # through the application's settings.
+            if "service" in inspect.signature(cls.initialize).parameters:
+                kwargs["service"] = self
+            handlers.append((url_path_join(prefix, path), cls, kwargs))
         hub_auth = HubOAuth(
             api_token=self.api_token or "unset",
             api_url=self.hub_api_url,
@@ -404,7 +408,6 @@ class PeerPrepService(Application):
         )
         self.tornado_app = web.Application(
             handlers,
-            peerprep_service=self,
             hub_auth=hub_auth,
             cookie_secret=bytes.fromhex(self.cookie_secret) or os.urandom(32),
             log_function=self._log_request,

@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db.models import Profile, Room, RoomMember, RoomObserver, RoomState, Run
+from ..questions.store import newest_titles
 from . import profiles
 from .auth import is_pair_user
-from .models import Profile, QuestionVersion, Room, RoomMember, RoomObserver, RoomState, Run
 
 NOT_MEASURED = "not measured"
 # Hub groups of LMS courses (jupyter_peerprep/lms.py names them course-<context id>).
@@ -126,13 +127,7 @@ def attempts(s: Session, students: Collection[str] | None) -> list[Attempt]:
 
 def question_rows(s: Session, found: list[Attempt]) -> list[dict[str, Any]]:
     """Per question: attempts, pass rate, median time to pass, complexity distribution."""
-    titles: dict[str, tuple[str, str]] = {}
-    for qid, title, difficulty in s.execute(
-        select(
-            QuestionVersion.question_id, QuestionVersion.title, QuestionVersion.difficulty
-        ).order_by(QuestionVersion.version)
-    ).all():
-        titles[qid] = (title, difficulty)  # the newest version's title wins
+    titles = newest_titles(s)
     rows: dict[str, QuestionRow] = {}
     for attempt in found:
         title, difficulty = titles.get(attempt.question_id, (attempt.question_id, ""))
@@ -186,13 +181,7 @@ def live_rooms(s: Session, students: Collection[str] | None) -> list[dict[str, A
     rooms = s.scalars(
         select(Room).where(Room.state == RoomState.active.value).order_by(Room.started)
     ).all()
-    titles = dict(
-        s.execute(
-            select(QuestionVersion.question_id, QuestionVersion.title).order_by(
-                QuestionVersion.version
-            )
-        ).all()
-    )
+    titles = {qid: title for qid, (title, _) in newest_titles(s).items()}
     out = []
     for room in rooms:
         names = sorted(m.username for m in room.members if m.active)

@@ -21,7 +21,7 @@ Two kinds:
   holding one of ``Grader.max_concurrent`` slots, and how long) and
   ``peerprep_database_errors_total{kind}`` (every error the database driver raised, by kind).
 - ``peerprep_room_ready_seconds`` (from a match to its room being active) is observed where a
-  room becomes active, ``roomstate.mark_active``.
+  room becomes active, ``rooms/state.mark_active``.
 - **Read from the database at scrape time** (``DatabaseCollector``): queue length per category
   (``peerprep_queue_length{difficulty,language}`` and ``..._by_topic{topic}``), the oldest
   waiting ticket's age, rooms per state (``peerprep_active_rooms``, ``peerprep_rooms``), and
@@ -61,7 +61,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from tornado import web
 
-from .models import (
+from ..db.models import (
     Difficulty,
     PairServer,
     PairServerState,
@@ -432,8 +432,8 @@ def database_registry(
 class MetricsHandler(web.RequestHandler):
     """``GET /metrics``: Prometheus text format, optionally behind a bearer token."""
 
-    def initialize(self) -> None:
-        self.service = self.settings["peerprep_service"]
+    def initialize(self, service: Any) -> None:
+        self.service = service  # a route argument, like the API handlers' (handlers/base.py)
 
     def _authorized(self) -> bool:
         expected: str = self.service.metrics_token

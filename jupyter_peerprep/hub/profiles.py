@@ -17,9 +17,9 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from .. import db
+from ..db.models import Proficiency, Profile, Room, Run, utcnow
 from ..questions.vocabulary import TOPICS
-from . import db
-from .models import Proficiency, Profile, Room, Run, utcnow
 
 PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)
 EDITABLE = ("display_name", "proficiency", "language", "topics")

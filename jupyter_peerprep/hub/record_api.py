@@ -25,16 +25,17 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from traitlets import Float, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .. import record
+from .. import db, record
+from ..db.models import Room, RoomState, Run, utcnow
+from ..db.record_models import RecordBatch
 from ..record import codec
 from ..record.summary import RunFact, summarize
-from . import db, record_report, roomstate
+from . import record_report
 from .auth import is_pair_user
 from .handlers.base import APIHandler, authenticated
 from .handlers.classview import ClassHandlerBase
-from .models import Room, RoomState, Run, utcnow
-from .record_models import RecordBatch
 from .record_store import load_entries
+from .rooms import state as roomstate
 
 assert record  # the package docstring explains the pieces
 
@@ -75,11 +76,11 @@ class SessionRecord(LoggingConfigurable):
     ).tag(config=True)
 
 
-def settings_of(handler: web.RequestHandler) -> SessionRecord:
+def settings_of(handler: APIHandler) -> SessionRecord:
+    """The session record's settings, made once per service from its config."""
     found = handler.settings.get("peerprep_session_record")
     if found is None:
-        service = handler.settings["peerprep_service"]
-        found = SessionRecord(parent=service)
+        found = SessionRecord(parent=handler.service)
         handler.settings["peerprep_session_record"] = found
     return found
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from tornado.template import Loader
 
-from .models import Room, Run
+from ..db.models import Room, Run
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CHROMIUM_ARGS = [

@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..db.models import utcnow
+from ..db.record_models import RecordBatch
 from ..record import codec
-from .models import utcnow
-from .record_models import RecordBatch
 
 
 def load_entries(s: Session, room_id: str) -> list[codec.Entry]:

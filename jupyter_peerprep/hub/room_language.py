@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..db.models import QuestionVersion, Ticket
 from ..questions.languages import BASE_LANGUAGE
 from ..questions.vocabulary import LANGUAGES
-from .models import QuestionVersion, Ticket
 
 DENO_KERNEL = "peerprep-deno"
 

@@ -276,9 +276,3 @@ class QuestionBank(LoggingConfigurable):
             # The load is idempotent: whatever it did not finish is done on the next start.
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-
-    async def wait_loaded(self) -> list[PublishOutcome]:
-        """For tests and the CLI: wait until the start-up load has finished."""
-        if self._task is None:
-            return []
-        return await self._task

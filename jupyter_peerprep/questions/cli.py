@@ -74,10 +74,9 @@ class QuestionsSubApp(Application):
         return found
 
     def session_factory(self) -> Any:
-        from ..hub import db
-        from ..hub.app import PeerPrepService
+        from .. import db
 
-        url = self.db_url or PeerPrepService(config=self.config).db_url
+        url = self.db_url or db.configured_url(self.config)
         try:
             engine = db.make_engine(url)
         except db.DatabaseError as e:

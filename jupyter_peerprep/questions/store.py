@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..hub.db import transaction
-from ..hub.models import Question, QuestionVersion
+from ..db import transaction
+from ..db.models import Question, QuestionVersion
 from .student import student_view
 from .vocabulary import DIFFICULTIES, LANGUAGES, TOPICS
 
@@ -245,6 +245,18 @@ def load_spec(session: Session, question_id: str, version: int) -> dict[str, Any
     if spec is None:
         raise NotFound(f"Question {question_id!r} has no version {version}.")
     return dict(spec)
+
+
+def newest_titles(session: Session) -> dict[str, tuple[str, str]]:
+    """Per question id: the (title, difficulty) of its newest version, retired ones too."""
+    titles: dict[str, tuple[str, str]] = {}
+    for qid, title, difficulty in session.execute(
+        select(
+            QuestionVersion.question_id, QuestionVersion.title, QuestionVersion.difficulty
+        ).order_by(QuestionVersion.version)
+    ).all():
+        titles[qid] = (title, difficulty)  # the newest version's title wins
+    return titles
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .problems import Problem, ProblemList, QuestionError
+from .problems import Problem, ProblemList
 from .validate_languages import validate_other_languages
 from .vocabulary import TAG_GENERATOR, TAG_HIDDEN, TAG_PUBLIC, TAG_SOLUTION, TAG_STARTER
 
@@ -412,15 +412,6 @@ def _cell(spec: dict[str, Any], tag: str) -> int | None:
 
 def _plain(case: dict[str, Any]) -> dict[str, Any]:
     return {"name": case["name"], "args": case["args"], "expected": case["expected"]}
-
-
-async def validate_or_raise(
-    spec: dict[str, Any], grader: GraderLike, *, file: str, **kwargs: Any
-) -> ValidationResult:
-    result = await validate_spec(spec, grader, file=file, **kwargs)
-    if not result.ok:
-        raise QuestionError(result.problems)
-    return result
 
 
 # The shipped bank's own bar (issue: 3+ public, 8+ hidden with edge cases and a large input,

@@ -8,8 +8,8 @@ part of the service.
 
 from __future__ import annotations
 
+from ..db.models import TicketState
 from ..hub.matching.core import EXACT, Plan, Policy, Waiting, choose_partner, plan, relax_level
-from ..hub.models import TicketState
 
 
 class InMemoryEngine:

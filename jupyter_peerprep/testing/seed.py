@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from ..hub import db
-from ..hub.models import Question, QuestionVersion, Room, RoomMember
+from .. import db
+from ..db.models import Question, QuestionVersion, Room, RoomMember
 
 
 def add_room(

@@ -9,9 +9,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from traitlets import TraitError
 
-from jupyter_peerprep.hub import db, metrics
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Question, Room, RoomMember, Ticket
+from jupyter_peerprep.hub import metrics
 from jupyter_peerprep.hub.app import PeerPrepService
-from jupyter_peerprep.hub.models import Question, Room, RoomMember, Ticket
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from jupyter_peerprep.hub import db, roomstate
-from jupyter_peerprep.hub.models import PairServer, Question, Room
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import PairServer, Question, Room
+from jupyter_peerprep.hub.rooms import state as roomstate
 
 SLOW = "import time\n\ndef f(x):\n    time.sleep(1.5)\n    return x\n"
 

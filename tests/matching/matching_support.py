@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Question, QuestionVersion
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Question, QuestionVersion
 
 BANK = [
     ("two-sum", "Two Sum", "easy", ["arrays", "hash-maps"]),

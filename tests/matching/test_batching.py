@@ -16,9 +16,9 @@ import pytest
 from matching_support import add_bank
 from sqlalchemy import func, select
 
-from jupyter_peerprep.hub import db
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Room, RoomMember, Ticket
 from jupyter_peerprep.hub.matching import MatchError, Matchmaker, MatchRequest
-from jupyter_peerprep.hub.models import Room, RoomMember, Ticket
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

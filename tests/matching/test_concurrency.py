@@ -18,7 +18,7 @@ from matching_support import EventStream, add_bank
 from sqlalchemy import select
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from jupyter_peerprep.hub.models import Room, RoomMember, Ticket
+from jupyter_peerprep.db.models import Room, RoomMember, Ticket
 from jupyter_peerprep.pytest_plugin import find_free_port
 
 HERE = Path(__file__).parent

@@ -215,7 +215,7 @@ TestEngineModel = EngineModel.TestCase
 def test_matchmaker_settings_out_of_order_fail_naming_them(tmp_path):
     from traitlets import TraitError
 
-    from jupyter_peerprep.hub import db
+    from jupyter_peerprep import db
     from jupyter_peerprep.hub.matching import Matchmaker
 
     engine = db.make_engine(f"sqlite:///{tmp_path}/x.sqlite")

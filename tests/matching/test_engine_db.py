@@ -18,14 +18,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from matching_support import add_bank
 from sqlalchemy import func, select
 
-from jupyter_peerprep.hub import db
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Room, RoomMember, Ticket
 from jupyter_peerprep.hub.matching import (
     MatchError,
     Matchmaker,
     allowed_difficulties,
     relax_level,
 )
-from jupyter_peerprep.hub.models import Room, RoomMember, Ticket
 
 USERS = [f"s{i}" for i in range(6)]
 TOPICS = ["arrays", "graphs", "heaps"]

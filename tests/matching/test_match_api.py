@@ -8,8 +8,8 @@ import json
 from matching_support import EventStream, add_bank, add_question
 from sqlalchemy import select
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Room, RoomMember, Ticket
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Room, RoomMember, Ticket
 
 FAST = {
     "Matchmaker__topic_relax_after": 0.4,

@@ -9,8 +9,8 @@ from datetime import timedelta
 from matching_support import add_question
 from sqlalchemy import select
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Profile, Room, RoomMember, Run, utcnow
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Profile, Room, RoomMember, Run, utcnow
 
 
 async def put(client, user, body):

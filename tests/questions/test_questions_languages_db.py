@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from jupyter_client.kernelspec import KernelSpecManager
 from question_notebooks import build_notebook, cell
 
-from jupyter_peerprep.hub import db
+from jupyter_peerprep import db
 from jupyter_peerprep.hub.room_language import in_language, offered_languages
 from jupyter_peerprep.questions import store
 from jupyter_peerprep.questions.loader import checksum, load_notebook

@@ -12,7 +12,7 @@ import json
 import socket
 from typing import Any
 
-from jupyter_peerprep.hub.models import Run
+from jupyter_peerprep.db.models import Run
 from jupyter_peerprep.testing import seed
 
 SPEC: dict[str, Any] = {

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Question, QuestionVersion, Room, RoomMember, Run
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Question, QuestionVersion, Room, RoomMember, Run
 from jupyter_peerprep.questions.loader import load_path
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Base
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Base
 
 EXPECTED_TABLES = {t.name for t in Base.metadata.sorted_tables}
 

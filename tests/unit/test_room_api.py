@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import event
 
-from jupyter_peerprep.hub import db
-from jupyter_peerprep.hub.models import Room, RoomMember
+from jupyter_peerprep import db
+from jupyter_peerprep.db.models import Room, RoomMember
 from jupyter_peerprep.testing import seed
 
 SPEC: dict[str, Any] = {

@@ -8,7 +8,7 @@ import pytest
 from traitlets import TraitError
 from traitlets.config import Config
 
-from jupyter_peerprep.hub import db
+from jupyter_peerprep import db
 from jupyter_peerprep.hub.app import PeerPrepService
 
 

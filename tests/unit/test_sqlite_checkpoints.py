@@ -1,4 +1,4 @@
-"""The service checkpoints its SQLite write-ahead log from a background thread (``db.py``):
+"""The service checkpoints its SQLite write-ahead log from a background thread (``db/engine.py``):
 committed pages reach the database file without any commit paying for it, and disposing of
 the engine stops the thread."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from jupyter_peerprep.hub import db
+from jupyter_peerprep import db
 
 
 def checkpoint_threads() -> list[threading.Thread]:

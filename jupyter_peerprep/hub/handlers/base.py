@@ -26,14 +26,22 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
+from ...db import database_trouble
 from ..auth import Identity, IdentityError, check_token_owner
-from ..db import database_trouble
 from ..ratelimit import TooManyRequests
 
 if TYPE_CHECKING:
     from ..app import PeerPrepService
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+
+# What a request hears when the part of the service it needs is not running (yet).
+NOT_RUNNING = {
+    "matchmaker": "Matching is not running on this service yet; retry soon.",
+    "rooms": "Rooms are not running on this service.",
+    "question_bank": "The question bank is not running on this service.",
+    "grader": "The grader is not running on this service.",
+}
 
 
 def authenticated(method: F) -> F:
@@ -129,10 +137,20 @@ class APIHandler(ServiceHubAuth, web.RequestHandler):
         except UserNotAllowed:
             self._hub_auth_user_cache = None
 
-    @property
-    def service(self) -> PeerPrepService:
-        service: PeerPrepService = self.settings["peerprep_service"]
-        return service
+    service: PeerPrepService
+
+    def initialize(self, service: PeerPrepService) -> None:
+        """The service comes as a route argument (``PeerPrepService.init_tornado``), as
+        ``jupyter_server_ydoc`` hands its handlers their collaborators."""
+        self.service = service
+
+    def running(self, part: str) -> Any:
+        """The service's ``part`` (``matchmaker``, ``rooms``, ``question_bank``, ``grader``),
+        or a 503 that says it is not running yet (it starts after the routes exist)."""
+        found = getattr(self.service, part, None)
+        if found is None:
+            raise web.HTTPError(503, NOT_RUNNING.get(part, f"{part} is not running."))
+        return found
 
     @property
     def db(self) -> sessionmaker[Session]:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tornado import web
 
-from .. import classview, db
+from .. import classview
 from ..hubapi import HubAPIError
-from ..models import Room, RoomObserver, RoomState
+from ..rooms import observers
 from .base import authenticated
 from .rooms import RoomHandlerBase
 
@@ -88,29 +86,8 @@ class OpenRoomHandler(ClassHandlerBase):
     async def post(self, room_id: str) -> None:
         _, students = await self.class_roster()
         me = self.identity.name
-        with self.db() as s:
-            room = s.get(Room, room_id)
-            names = {m.username for m in room.members} if room else set()
-            if room is None or (students is not None and not names & students):
-                raise web.HTTPError(404, f"No live room {room_id!r} in your class.")
-            if room.state != RoomState.active.value:
-                raise web.HTTPError(
-                    409, f"Room {room_id} is {room.state}, not live; refresh the class view."
-                )
-            pair_user = room.pair_user
-            url = self.rooms.room_url(room)
-        try:
-            await self.rooms.api.request("POST", f"shares/{quote(pair_user)}/", {"user": me})
-        except HubAPIError as e:
-            raise web.HTTPError(502, f"The hub did not share the room with you ({e}).") from None
-        try:
-            with db.transaction(self.db) as s:
-                s.add(RoomObserver(room_id=room_id, username=me))
-        except IntegrityError:
-            pass  # opened before: the students were told then
-        self.service.log.info(
-            "Class view: %s opened room %s of %s", me, room_id, ", ".join(sorted(names))
-        )
+        url, names = await observers.open_for_observer(self.rooms, room_id, me, students)
+        self.service.log.info("Class view: %s opened room %s of %s", me, room_id, ", ".join(names))
         self.write_json({"room_id": room_id, "url": url})
 
 

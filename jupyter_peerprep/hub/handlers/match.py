@@ -15,7 +15,6 @@ import contextlib
 import json
 from typing import Any
 
-from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ..matching import TERMINAL_STATES, MatchError, Matchmaker
@@ -25,9 +24,7 @@ from .base import APIHandler, authenticated
 class MatchAPIHandler(APIHandler):
     @property
     def matchmaker(self) -> Matchmaker:
-        matchmaker: Matchmaker | None = getattr(self.service, "matchmaker", None)
-        if matchmaker is None:
-            raise web.HTTPError(503, "Matching is not running on this service yet; retry soon.")
+        matchmaker: Matchmaker = self.running("matchmaker")
         return matchmaker
 
     def write_match_error(self, e: MatchError) -> None:

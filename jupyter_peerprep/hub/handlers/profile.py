@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from tornado import web
 
-from .. import db, profiles
-from ..models import Profile
+from ... import db
+from ...db.models import Profile
+from .. import profiles
 from .base import APIHandler, authenticated
 
 

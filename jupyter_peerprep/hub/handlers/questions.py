@@ -50,9 +50,7 @@ class QuestionsAPIHandler(APIHandler):
 
     @property
     def bank(self) -> QuestionBank:
-        bank: QuestionBank | None = getattr(self.service, "question_bank", None)
-        if bank is None:
-            raise web.HTTPError(503, "The question bank is not running on this service.")
+        bank: QuestionBank = self.running("question_bank")
         return bank
 
     def int_argument(self, name: str, default: int, low: int, high: int) -> int:

@@ -1,9 +1,9 @@
 """Rooms and history: ``/api/rooms/...``, ``/api/history/...`` and the ``/rooms/{id}`` page.
 
-Only the two members of a room see it (404 for anyone else, so a third user cannot even learn
-that a room exists). ``/rooms/{id}`` is the stable address a match hands out: it waits (with
-progress) while the pair server starts, then redirects into the shared JupyterLab; its HTML is
-the Tornado templates ``hub/templates/room.html`` and ``room_error.html`` (autoescaped).
+Only the two members of a room see it (``rooms/access.py``: 404 for anyone else).
+``/rooms/{id}`` is the stable address a match hands out: it waits (with progress) while the
+pair server starts, then redirects into the shared JupyterLab; its HTML is the Tornado
+templates ``hub/templates/room.html`` and ``room_error.html`` (autoescaped).
 """
 
 from __future__ import annotations
@@ -11,33 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from tornado import web
 
-from ..models import Room, RoomMember, RoomState, Run
-from ..rooms import RoomManager
+from ...db.models import Room, RoomState
+from ..rooms import RoomManager, access, history
 from .base import APIHandler, authenticated
-from .runs import run_to_json
 
 # The pages' Tornado templates (shipped in the wheel with the package).
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
-
-LIVE_STATES = (RoomState.starting.value, RoomState.active.value, RoomState.ending.value)
 
 
 class RoomHandlerBase(APIHandler):
     @property
     def rooms(self) -> RoomManager:
-        rooms: RoomManager | None = getattr(self.service, "rooms", None)
-        if rooms is None:
-            raise web.HTTPError(503, "Rooms are not running on this service.")
+        rooms: RoomManager = self.running("rooms")
         return rooms
 
     def member_room(self, session: Any, room_id: str) -> Room:
-        room = session.get(Room, room_id)
-        if room is None or self.identity.name not in {m.username for m in room.members}:
-            raise web.HTTPError(404, f"No room {room_id!r} of yours.")
-        return room
+        return access.member_room(session, room_id, self.identity.name)
 
 
 class CurrentRoomHandler(RoomHandlerBase):
@@ -46,12 +37,7 @@ class CurrentRoomHandler(RoomHandlerBase):
     @authenticated
     async def get(self) -> None:
         with self.db() as s:
-            room = s.scalar(
-                select(Room)
-                .join(RoomMember)
-                .where(RoomMember.username == self.identity.name, Room.state.in_(LIVE_STATES))
-                .order_by(Room.created.desc())
-            )
+            room = access.live_room(s, self.identity.name)
             self.write_json({"room": self.rooms.room_json(s, room) if room else None})
 
 
@@ -69,7 +55,7 @@ class HeartbeatHandler(RoomHandlerBase):
     async def post(self, room_id: str) -> None:
         self.service.rate_limits.take("heartbeats", self.identity.name)
         if not self.rooms.heartbeat(room_id, self.identity.name):
-            raise web.HTTPError(404, f"No room {room_id!r} of yours.")
+            raise access.not_yours(room_id)
         with self.db() as s:
             self.write_json(self.rooms.room_json(s, self.member_room(s, room_id)))
 
@@ -89,39 +75,6 @@ class EndHandler(RoomHandlerBase):
             self.write_json(self.rooms.room_json(s, self.member_room(s, room_id)))
 
 
-def attempt_json(rooms: RoomManager, s: Any, room: Room, me: str) -> dict[str, Any]:
-    data = rooms.room_json(s, room)
-    partner = next((m for m in data["members"] if m["name"] != me), None)
-    submit = s.scalar(
-        select(Run)
-        .where(Run.room_id == room.id, Run.kind == "submit")
-        .order_by(Run.created.desc())
-        .limit(1)
-    )
-    return {
-        "room_id": room.id,
-        "question": {k: data["question"][k] for k in ("id", "title", "difficulty", "topics")},
-        "partner": {"name": partner["name"], "display_name": partner["display_name"]}
-        if partner
-        else None,
-        "started": data["started"],
-        "ended": data["ended"],
-        "duration_s": data["elapsed_s"],
-        "end_reason": room.end_reason,
-        # What happened, in a sentence, when the room did not end normally (server lost).
-        "end_message": room.message if room.state == RoomState.ended.value else "",
-        "state": room.state,
-        "result": {
-            "passed": submit.passed,
-            "total": submit.total,
-            "verdict": submit.verdict,
-            "complexity": (submit.report or {}).get("complexity"),
-        }
-        if submit
-        else None,
-    }
-
-
 class HistoryHandler(RoomHandlerBase):
     """The caller's finished sessions, newest first; ?difficulty= and ?topic= filter."""
 
@@ -130,20 +83,9 @@ class HistoryHandler(RoomHandlerBase):
         difficulty = self.get_query_argument("difficulty", "")
         topic = self.get_query_argument("topic", "")
         with self.db() as s:
-            rooms = s.scalars(
-                select(Room)
-                .join(RoomMember)
-                .where(
-                    RoomMember.username == self.identity.name,
-                    Room.state == RoomState.ended.value,
-                )
-                .order_by(Room.ended.desc())
-            ).all()
-            attempts = [attempt_json(self.rooms, s, r, self.identity.name) for r in rooms]
-        if difficulty:
-            attempts = [a for a in attempts if a["question"]["difficulty"] == difficulty]
-        if topic:
-            attempts = [a for a in attempts if topic in a["question"]["topics"]]
+            attempts = history.attempts(
+                s, self.identity.name, self.rooms.room_json, difficulty=difficulty, topic=topic
+            )
         self.write_json({"attempts": attempts})
 
 
@@ -153,13 +95,7 @@ class HistoryItemHandler(RoomHandlerBase):
     @authenticated
     async def get(self, room_id: str) -> None:
         with self.db() as s:
-            room = self.member_room(s, room_id)
-            data = attempt_json(self.rooms, s, room, self.identity.name)
-            data["final_notebook"] = room.final_notebook
-            runs = s.scalars(
-                select(Run).where(Run.room_id == room_id).order_by(Run.created.desc())
-            ).all()
-            data["runs"] = [run_to_json(r) for r in runs]
+            data = history.attempt(s, room_id, self.identity.name, self.rooms.room_json)
         self.write_json(data)
 
 
@@ -173,9 +109,7 @@ class RoomPageHandler(RoomHandlerBase):
     async def get(self, room_id: str) -> None:
         self.identity = await self.resolve_identity()
         with self.db() as s:
-            room = s.get(Room, room_id)
-            if room is None or self.identity.name not in {m.username for m in room.members}:
-                raise web.HTTPError(404, f"No room {room_id!r} of yours.")
+            room = self.member_room(s, room_id)
             data = self.rooms.room_json(s, room)
         if room.state == RoomState.active.value:
             self.redirect(data["url"])

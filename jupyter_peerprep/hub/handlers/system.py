@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ... import db
 from ..._version import __version__
-from .. import db
 from .base import APIHandler, authenticated
 
 

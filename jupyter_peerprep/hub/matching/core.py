@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...db.models import Proficiency, TicketState
 from ...questions.vocabulary import DIFFICULTIES
-from ..models import Proficiency, TicketState
 
 EXACT, TOPIC_DROPPED, NEIGHBOUR_DIFFICULTY, TIMED_OUT = 0, 1, 2, 3
 PROFICIENCIES: tuple[str, ...] = tuple(p.value for p in Proficiency)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from traitlets import Bool, Float, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
-from .. import db
-from ..models import Ticket, TicketState, utcnow
+from ... import db
+from ...db.models import Ticket, TicketState, utcnow
 from ..room_language import offered_languages
 from . import sql
 from .core import Agreement, Policy, Waiting

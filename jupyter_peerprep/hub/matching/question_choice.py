@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from ...db.models import Question, QuestionVersion
 from ...questions.vocabulary import DIFFICULTIES
-from ..models import Question, QuestionVersion
 from .core import Agreement
 from .messages import describe
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...db.models import new_id
 from ...questions.vocabulary import DIFFICULTIES, TOPICS
-from ..models import new_id
 
 
 class MatchError(Exception):

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from ...db.models import Profile, QuestionVersion, Room, RoomMember, RoomState, Ticket, new_id
 from .. import metrics
-from ..models import Profile, QuestionVersion, Room, RoomMember, RoomState, Ticket, new_id
 from ..room_language import in_language
 from . import sql
 from .core import Agreement, Waiting

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 
-from ..models import Profile, Room, RoomMember, Ticket, TicketState
+from ...db.models import Profile, Room, RoomMember, Ticket, TicketState
 
 TICKETS = cast(Table, Ticket.__table__)
 PROFILES = cast(Table, Profile.__table__)

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import db
-from ..models import Ticket, TicketState
+from ... import db
+from ...db.models import Ticket, TicketState
 
 
 class TicketNotifier:

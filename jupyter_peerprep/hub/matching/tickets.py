@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ...db.models import Proficiency, TicketState, new_id
 from .. import profiles
-from ..models import Proficiency, TicketState, new_id
 from .core import EXACT, Waiting
 from .messages import LOOKING
 from .requests import MatchRequest

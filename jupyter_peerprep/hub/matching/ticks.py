@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from .. import db
-from ..models import Room, Ticket, TicketState
+from ... import db
+from ...db.models import Room, Ticket, TicketState
 from . import sql
 from .core import EXACT, TIMED_OUT, plan, relax_level
 from .messages import busiest, relax_message, timeout_message

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..models import Ticket, TicketState
+from ...db.models import Ticket, TicketState
 from .core import EXACT, NEIGHBOUR_DIFFICULTY, Policy, criteria, relax_level
 from .rooms import room_json
 from .tickets import NewTicket, ts

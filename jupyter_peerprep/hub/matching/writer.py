@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .. import db, metrics, profiles
-from ..models import Proficiency, Ticket, TicketState
+from ... import db
+from ...db.models import Proficiency, Ticket, TicketState
+from .. import metrics, profiles
 from . import sql
 from .core import Agreement, Waiting, plan
 from .messages import NO_QUESTIONS, describe

@@ -1,29 +1,18 @@
 """Database engine, sessions and migrations for the PeerPrep service.
 
 SQLite (a file in the state directory) is the embedded default; PostgreSQL is selected by URL
-(``postgresql+psycopg://...``). The schema is only ever created by Alembic migrations
-(``migrations/versions/``), never by ``create_all``, so a production database and a test database
-are built by the same steps.
-
-On SQLite every transaction starts with ``BEGIN IMMEDIATE``: a write lock is taken up front, so
-two concurrent transactions (the matching loop and a request, say) serialise instead of failing
-with "database is locked" half way. On PostgreSQL, row locks (``FOR UPDATE SKIP LOCKED``) do that
-job, see ``matching.py``. SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit is
-atomic and survives the service crashing or being killed at any moment; only a power cut or
-kernel crash can lose the last commits before the next checkpoint (never corrupt the file). It
-saves an fsync per commit, which at a class's peak is most of a commit's cost; a university
-that needs more moves to PostgreSQL, which the production tier uses anyway. The service also
-moves WAL checkpoints (copying committed pages into the database file, with an fsync) out of
-the commits into a background thread (``WalCheckpointer``): left to SQLite, one commit in a
-few hundred pays several milliseconds for it, and everyone waiting on the event loop with it.
+(``postgresql+psycopg://...``). The schema is only ever created by Alembic migrations. Why
+SQLite transactions begin ``IMMEDIATE``, run in WAL mode and checkpoint from a thread:
+``docs/explanation/database.md``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +50,28 @@ def normalize_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def default_url(state_dir: str | None = None) -> str:
+    """The service's database URL when none is configured: ``$PEERPREP_DB_URL``, else a SQLite
+    file in ``state_dir`` (default ``$PEERPREP_STATE_DIR``, else ``./.peerprep``)."""
+    env = os.environ.get("PEERPREP_DB_URL")
+    if env:
+        return env
+    state = state_dir or os.environ.get("PEERPREP_STATE_DIR", os.path.abspath(".peerprep"))
+    return f"sqlite:///{Path(state) / 'peerprep.sqlite'}"
+
+
+def configured_url(config: Mapping[str, Any]) -> str:
+    """The URL the service would use under traitlets ``config`` (``PeerPrepService.db_url``,
+    else ``default_url(PeerPrepService.state_dir)``), for command-line tools that share the
+    service's database without importing the service."""
+    section = config.get("PeerPrepService") or {}
+    url = section.get("db_url") if isinstance(section, Mapping) else None
+    if url:
+        return str(url)
+    state_dir = section.get("state_dir") if isinstance(section, Mapping) else None
+    return default_url(str(state_dir) if state_dir else None)
 
 
 def make_engine(

@@ -199,7 +199,7 @@ class Room(Base):
     # handler with conditional UPDATEs, so one run at a time holds across service replicas; a
     # claim older than the grader's longest run (a crashed replica's) no longer counts.
     grading_since: Mapped[datetime | None] = mapped_column(nullable=True)
-    # Which service replica prepares or ends this room now, and until when (see roomstate.py).
+    # Which service replica prepares or ends this room now, and until when (see hub/rooms/state.py).
     lease_owner: Mapped[str] = mapped_column(String(64), default="", server_default="")
     lease_expires: Mapped[datetime | None] = mapped_column(nullable=True)
     # When final_notebook was last copied from the running room (None: never).

@@ -1,6 +1,6 @@
 """Alembic environment for the PeerPrep service database.
 
-Run through ``jupyter_peerprep.hub.db.upgrade`` (which passes a live connection) or
+Run through ``jupyter_peerprep.db.upgrade`` (which passes a live connection) or
 ``jupyter peerprep db upgrade``; ``alembic`` on the command line works too with
 ``-x url=...``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from jupyter_peerprep.hub.models import Base
+from jupyter_peerprep.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

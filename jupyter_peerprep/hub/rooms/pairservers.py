@@ -1,4 +1,5 @@
-"""Pair servers at the hub: create and start one, stop and delete it, keep the warm pool.
+"""Pair servers at the hub: create and start one, talk to it, stop and delete it, keep the
+warm pool.
 
 A pair server is the single-user server of a hub user ``pair-<hex>``; it hosts one room and is
 never reused (a running server caches the hub's answer about a token, so a revoked share would
@@ -14,20 +15,31 @@ manager's.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from datetime import timedelta
 from logging import Logger
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from . import db
-from .auth import PAIR_USER_PREFIX
-from .hubapi import HubAPI, HubAPIError
-from .models import PairServer, PairServerState, Room, utcnow
+from ... import db
+from ...db.models import PairServer, PairServerState, Room, utcnow
+from ..auth import PAIR_USER_PREFIX
+from ..hubapi import HubAPI, HubAPIError
+
+
+class RoomError(RuntimeError):
+    """A room could not be prepared or ended; the message says what failed. ``status`` is
+    the pair server's HTTP status (599: no answer at all)."""
+
+    def __init__(self, message: str, status: int = 599) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class PairServerError(RuntimeError):
@@ -44,10 +56,66 @@ class PairServerPool:
     wake: asyncio.Event
     _busy: dict[str, asyncio.Task[Any]]
     _warming: set[str]
+    server_url: str
+    hub_base_url: str
+    # Per pair user: the Host its server is served under (see ``server_host``); dropped when
+    # the pair user is deleted, so the map holds live rooms only.
+    _server_hosts: dict[str, str]
 
     @property
     def api(self) -> HubAPI:
         raise NotImplementedError
+
+    # -- talking to a pair server ------------------------------------------------------------
+
+    def server_base(self, pair_user: str) -> str:
+        return f"{self.server_url}{self.hub_base_url.rstrip('/')}/user/{quote(pair_user)}"
+
+    async def server_host(self, pair_user: str) -> str:
+        """The host name of a server served on its own subdomain ("" when servers are on
+        paths). The proxy routes such a server by its Host header, so a request through the
+        proxy's internal address must name it; the hub's model of the server says which."""
+        if pair_user not in self._server_hosts:
+            try:
+                model = await self.api.request("GET", f"users/{quote(pair_user, safe='')}")
+            except HubAPIError as e:
+                raise RoomError(f"{pair_user}'s server: the hub answered {e}") from None
+            server = ((model or {}).get("servers") or {}).get("") or {}
+            url = str(server.get("url") or "")
+            if not url:
+                return ""  # not started yet: ask again next time
+            self._server_hosts[pair_user] = urlparse(url).netloc
+        return self._server_hosts[pair_user]
+
+    async def server_request(
+        self, pair_user: str, method: str, path: str, body: Any = None, *, timeout: float = 30
+    ) -> Any:
+        headers = {"Authorization": f"token {self.api.api_token}"}
+        host = await self.server_host(pair_user)
+        if host:
+            headers["Host"] = host
+        request = HTTPRequest(
+            f"{self.server_base(pair_user)}/{path.lstrip('/')}",
+            method=method,
+            headers=headers,
+            body=None if body is None else json.dumps(body),
+            connect_timeout=min(timeout, 10),
+            request_timeout=timeout,
+            follow_redirects=False,
+        )
+        try:
+            response = await AsyncHTTPClient().fetch(request)
+        except HTTPClientError as e:
+            raise RoomError(
+                f"{method} {path} on {pair_user}'s server: HTTP {e.code}", e.code
+            ) from None
+        except OSError as e:
+            raise RoomError(f"{method} {path} on {pair_user}'s server: {e}") from None
+        if response.code >= 300:  # a redirect: the proxy no longer routes to the server
+            raise RoomError(
+                f"{method} {path} on {pair_user}'s server: HTTP {response.code}", response.code
+            )
+        return json.loads(response.body) if response.body else None
 
     async def spawn_pair_server(self, name: str) -> None:
         """Create hub user ``name`` and start its server; return when it is ready."""
@@ -91,6 +159,7 @@ class PairServerPool:
                     raise
             if path.endswith("/server"):
                 await self._wait_stopped(name)
+        self._server_hosts.pop(name, None)
 
     async def _wait_stopped(self, name: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

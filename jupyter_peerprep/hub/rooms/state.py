@@ -1,6 +1,6 @@
 """A room's state changes in the service database: each one short transaction, no I/O inside.
 
-The room loop (``rooms.py``) talks to the hub and to pair servers *between* these calls, never
+The room loop (``manager.py``) talks to the hub and to pair servers *between* these calls, never
 while a transaction is open: a transaction held across a slow or dead server would hold
 SQLite's write lock (or PostgreSQL row locks) and stall every other request of every student.
 
@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import db, metrics
-from .models import QuestionVersion, Room, RoomMember, RoomState, utcnow
+from ... import db
+from ...db.models import Room, RoomMember, RoomState, utcnow
+from ...questions.store import NotFound, load_spec
+from .. import metrics
 
 # What a room's end reason says when its pair server was gone (crashed, killed, drained).
 SERVER_LOST = "server lost"
@@ -185,18 +187,13 @@ def mark_ended(
 def question_spec(factory: sessionmaker[Session], room_id: str) -> tuple[dict[str, Any], int]:
     """The room's question (spec, version), read in a session of its own."""
     with factory() as s:
-        row = s.execute(
-            select(QuestionVersion.spec, Room.question_version)
-            .join(
-                Room,
-                (Room.question_id == QuestionVersion.question_id)
-                & (Room.question_version == QuestionVersion.version),
-            )
-            .where(Room.id == room_id)
-        ).first()
-    if row is None:
-        raise LookupError(f"the question of room {room_id} is missing")
-    return row[0], row[1]
+        room = s.get(Room, room_id)
+        if room is None:
+            raise LookupError(f"room {room_id} is missing")
+        try:
+            return load_spec(s, room.question_id, room.question_version), room.question_version
+        except NotFound:
+            raise LookupError(f"the question of room {room_id} is missing") from None
 
 
 def heartbeat(factory: sessionmaker[Session], room_id: str, username: str) -> bool:

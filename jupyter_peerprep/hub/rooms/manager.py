@@ -1,65 +1,39 @@
-"""Rooms: turn each match into a shared, sandboxed Jupyter server, and end it cleanly.
+"""``RoomManager``: the room loop that prepares, watches and ends pair rooms.
 
-A room is the single-user server of a hub user ``pair-<hex>`` (JupyterHub's "collaboration
-accounts" pattern). The ``RoomManager`` runs in the service and, on every tick:
-
-1. prepares rooms in state ``starting`` (created by the matchmaker with the match): takes a
-   started server from the warm pool (``pairservers.py``), or spawns one (cold); writes the
-   student notebook once (never over the students' edits); shares the server with exactly the
-   two students (Hub Shares API); marks the room ``active``, unless it was ended meanwhile;
-2. checks live rooms every ``snapshot_interval``: copies the notebook (the history's fallback),
-   ends rooms whose server is gone (``server lost``), idle or left by their students;
-3. finishes rooms in state ``ending``: revokes the shares first (the students lose the room at
-   once), then reads the final notebook with the service's own token, stops the server and
-   deletes the pair user. A room whose server is gone ends with the last copy PeerPrep holds
-   (else the question as it started) and says so in its end reason and message;
-4. keeps ``warm_pool_size`` started, unassigned pair servers.
-
-State changes are short transactions in ``roomstate.py``; no transaction is held while the hub
-or a pair server is asked anything. A lease on the room makes one replica at a time work on it.
-Everything is recorded in the database first, so a service restart loses nothing: rooms and
-pair servers found half-way are picked up again by the next tick.
+How a room lives and why each step is ordered as it is: ``docs/explanation/rooms.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import time
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import db, metrics, roomstate, roomview
-from .hubapi import HubAPI, HubAPIError
-from .models import (
+from ... import db
+from ...db.models import (
     PairServer,
     PairServerState,
     Room,
     RoomState,
     utcnow,
 )
-from .pairservers import PairServerPool
-from .record_store import record_snapshots_live
-from .room_language import room_language
-
-
-class RoomError(RuntimeError):
-    """A room could not be prepared or ended; the message says what failed. ``status`` is
-    the pair server's HTTP status (599: no answer at all)."""
-
-    def __init__(self, message: str, status: int = 599) -> None:
-        super().__init__(message)
-        self.status = status
+from .. import metrics
+from ..hubapi import HubAPI, HubAPIError
+from ..record_store import record_snapshots_live
+from ..room_language import room_language
+from . import state as roomstate
+from . import views
+from .pairservers import PairServerPool, RoomError
 
 
 class RoomManager(PairServerPool, LoggingConfigurable):
@@ -227,59 +201,10 @@ class RoomManager(PairServerPool, LoggingConfigurable):
             raise RoomError("The service has no hub API token.")
         return self.hub_api
 
-    def server_base(self, pair_user: str) -> str:
-        return f"{self.server_url}{self.hub_base_url.rstrip('/')}/user/{quote(pair_user)}"
-
     def room_url(self, room: Room) -> str:
         return (
             f"{self.hub_base_url.rstrip('/')}/user/{room.pair_user}/lab/tree/{self.notebook_name}"
         )
-
-    async def server_host(self, pair_user: str) -> str:
-        """The host name of a server served on its own subdomain ("" when servers are on
-        paths). The proxy routes such a server by its Host header, so a request through the
-        proxy's internal address must name it; the hub's model of the server says which."""
-        if pair_user not in self._server_hosts:
-            try:
-                model = await self.api.request("GET", f"users/{quote(pair_user, safe='')}")
-            except HubAPIError as e:
-                raise RoomError(f"{pair_user}'s server: the hub answered {e}") from None
-            server = ((model or {}).get("servers") or {}).get("") or {}
-            url = str(server.get("url") or "")
-            if not url:
-                return ""  # not started yet: ask again next time
-            self._server_hosts[pair_user] = urlparse(url).netloc
-        return self._server_hosts[pair_user]
-
-    async def server_request(
-        self, pair_user: str, method: str, path: str, body: Any = None, *, timeout: float = 30
-    ) -> Any:
-        headers = {"Authorization": f"token {self.api.api_token}"}
-        host = await self.server_host(pair_user)
-        if host:
-            headers["Host"] = host
-        request = HTTPRequest(
-            f"{self.server_base(pair_user)}/{path.lstrip('/')}",
-            method=method,
-            headers=headers,
-            body=None if body is None else json.dumps(body),
-            connect_timeout=min(timeout, 10),
-            request_timeout=timeout,
-            follow_redirects=False,
-        )
-        try:
-            response = await AsyncHTTPClient().fetch(request)
-        except HTTPClientError as e:
-            raise RoomError(
-                f"{method} {path} on {pair_user}'s server: HTTP {e.code}", e.code
-            ) from None
-        except OSError as e:
-            raise RoomError(f"{method} {path} on {pair_user}'s server: {e}") from None
-        if response.code >= 300:  # a redirect: the proxy no longer routes to the server
-            raise RoomError(
-                f"{method} {path} on {pair_user}'s server: HTTP {response.code}", response.code
-            )
-        return json.loads(response.body) if response.body else None
 
     # -- preparing a room --------------------------------------------------------------------
 
@@ -546,7 +471,11 @@ class RoomManager(PairServerPool, LoggingConfigurable):
 
     # -- what the API shows ------------------------------------------------------------------
     def room_json(self, s: Session, room: Room) -> dict[str, Any]:
-        """What the room API answers (see ``roomview.room_json``)."""
-        return roomview.room_json(
-            s, room, self.room_url(room), self.notebook_name, self.heartbeat_online_seconds
+        """What the room API answers (see ``views.room_json``)."""
+        return views.room_json(
+            s,
+            room,
+            url=self.room_url(room),
+            notebook_path=self.notebook_name,
+            online_seconds=self.heartbeat_online_seconds,
         )
