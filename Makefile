@@ -109,13 +109,13 @@ $(STAMPS)/venv: pyproject.toml | $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q --upgrade setuptools wheel
-	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.5.10,<4.6'
+	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.6.2,<5'
 	$(MAKE) $(STAMPS)/labext
 	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,lms,test,dev]'
 	touch $@
 
 $(STAMPS)/jlpm: labextension/package.json | $(STAMPS)
-	test -x $(BIN)/jlpm || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q 'jupyterlab>=4.5.10,<4.6'; }
+	test -x $(BIN)/jlpm || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q 'jupyterlab>=4.6.2,<5'; }
 	cd labextension && jlpm install >/dev/null
 	touch $@
 

@@ -1,7 +1,9 @@
 /**
  * The lobby: choose difficulty, topics and language, find a partner, wait (elapsed time, what
  * is looked for now, when the search widened, cancel), and on a match open the room.
- * The waiting flow's logic is the pure reducer in ../matching/state.ts.
+ * The waiting flow is the pure reducer in ../matching/state.ts (followed by TicketWatcher), the
+ * form and the room opening are ../lobby/state.ts (followed by RoomOpener); the choices come
+ * from the service's vocabulary.
  */
 import React, {
   useCallback,
@@ -11,20 +13,24 @@ import React, {
   useState
 } from 'react';
 
-import {
-  DIFFICULTIES,
-  Difficulty,
-  IMatchRequest,
-  IQuestionCounts,
-  IRoom,
-  ITicket,
-  api
-} from '../api';
+import { IMatchRequest, IQuestionCounts, IRoom, ITicket, api } from '../api';
 import { formatClock, newKey } from '../format';
+import {
+  OpenIn,
+  formProblem,
+  formReducer,
+  initialForm,
+  requestOf,
+  showRejoin,
+  topicCount,
+  topicTitle
+} from '../lobby/state';
+import { RoomOpener } from '../lobby/watch';
 import {
   elapsedSeconds,
   initialState,
   isSearching,
+  isTerminal,
   lookingFor,
   orderTopics,
   reducer,
@@ -34,12 +40,12 @@ import {
 import { TicketWatcher } from '../matching/watch';
 import { notifyError, notifyInfo } from '../notify';
 import { PeerPrepError } from '../request';
+import { useVocabulary } from '../vocabulary';
 
 const TICKET_KEY = 'peerprep:ticket';
 const OPEN_IN_KEY = 'peerprep:open-room-in';
-const LANGUAGES = ['python'];
 
-type OpenIn = 'same' | 'new';
+export type { OpenIn };
 
 function storage(): Storage | null {
   try {
@@ -70,17 +76,18 @@ export interface ILobbyProps {
 }
 
 export function Lobby(props: ILobbyProps): JSX.Element {
+  const vocabulary = useVocabulary();
   const [state, dispatch] = useReducer(reducer, initialState);
+  const [form, change] = useReducer(formReducer, readOpenIn(), initialForm);
   const [counts, setCounts] = useState<IQuestionCounts | null>(null);
-  const [difficulty, setDifficulty] = useState<Difficulty>('medium');
-  const [topics, setTopics] = useState<string[]>([]);
-  const [language, setLanguage] = useState<string>('python');
-  const [openIn, setOpenIn] = useState<OpenIn>(readOpenIn());
   const [activeRoom, setActiveRoom] = useState<IRoom | null>(null);
   const [roomStatus, setRoomStatus] = useState<string>('');
   const [now, setNow] = useState<number>(Date.now());
   const watcher = useRef<TicketWatcher | null>(null);
   const opened = useRef<string | null>(null);
+  const { difficulty, topics, language, openIn } = form;
+  const open = (ticket: ITicket) =>
+    !vocabulary.ticket_states.terminal.includes(ticket.state);
 
   const follow = useCallback((ticketId: string) => {
     watcher.current?.stop();
@@ -103,14 +110,13 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       .catch(error => notifyError(error, 'Loading the question counts'));
     api
       .profile()
-      .then(profile => {
-        if (profile.topics && profile.topics.length) {
-          setTopics(current => (current.length ? current : profile.topics));
-        }
-        if (profile.language) {
-          setLanguage(profile.language);
-        }
-      })
+      .then(profile =>
+        change({
+          type: 'profile',
+          topics: profile.topics,
+          language: profile.language
+        })
+      )
       .catch(() => {
         // The profile panel reports profile errors; the lobby works without one.
       });
@@ -127,7 +133,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       api
         .ticket(stored)
         .then(ticket => {
-          if (ticket.state === 'waiting' || ticket.state === 'relaxed') {
+          if (open(ticket)) {
             dispatch({ type: 'resume', ticket, now: Date.now() });
             follow(ticket.id);
           } else {
@@ -150,11 +156,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
 
   // Final states: forget the stored ticket; on a match, open the room once it is running.
   useEffect(() => {
-    if (
-      state.phase === 'matched' ||
-      state.phase === 'timed_out' ||
-      state.phase === 'cancelled'
-    ) {
+    if (isTerminal(state.phase)) {
       storage()?.removeItem(TICKET_KEY);
     }
     const room = state.ticket?.room;
@@ -162,62 +164,26 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       return;
     }
     opened.current = room.id;
-    let cancelled = false;
-    let failures = 0;
-    const started = Date.now();
-    const check = () => {
-      if (cancelled) {
-        return;
-      }
-      api
-        .room(room.id)
-        .then(full => {
-          if (cancelled) {
-            return;
-          }
-          if (full.state === 'active') {
-            setRoomStatus('Opening your room…');
-            setTimeout(
-              () => !cancelled && openRoom(full.url || room.url, readOpenIn()),
-              1200
-            );
-            return;
-          }
-          if (full.state === 'failed' || full.state === 'ended') {
-            setRoomStatus(
-              full.message || `The room could not start (${full.state}).`
-            );
-            notifyError(
-              full.message || `The room could not start (${full.state}).`
-            );
-            return;
-          }
-          setRoomStatus('Preparing your room…');
-          setTimeout(check, props.roomPollMs ?? 1000);
-        })
-        .catch(error => {
-          failures += 1;
-          if (failures === 1) {
-            notifyError(error, 'Checking your room');
-          }
-          if (Date.now() - started > 120000) {
-            setRoomStatus('The room is taking long to start; use "Open room".');
-            return;
-          }
-          setTimeout(check, props.roomPollMs ?? 1000);
-        });
-    };
-    setRoomStatus('Preparing your room…');
-    check();
-    return () => {
-      cancelled = true;
-    };
+    const opener = new RoomOpener(
+      room.id,
+      room.url,
+      {
+        onStatus: setRoomStatus,
+        onOpen: url => openRoom(url, readOpenIn()),
+        onFailed: message => notifyError(message),
+        onError: error => notifyError(error, 'Checking your room')
+      },
+      props.roomPollMs ?? 1000
+    );
+    opener.start();
+    return () => opener.stop();
   }, [state.phase, state.ticket, props.roomPollMs]);
 
   const find = useCallback(
     async (request: IMatchRequest) => {
-      if (!request.topics.length) {
-        notifyError('Choose at least one topic.');
+      const problem = formProblem({ ...form, topics: request.topics });
+      if (problem) {
+        notifyError(problem);
         return;
       }
       const key = newKey();
@@ -225,16 +191,13 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       try {
         const ticket = await api.match(request, key);
         dispatch({ type: 'submitted', ticket, now: Date.now() });
-        if (ticket.state === 'waiting' || ticket.state === 'relaxed') {
+        if (open(ticket)) {
           follow(ticket.id);
         }
       } catch (error) {
         const ticket: ITicket | undefined =
           error instanceof PeerPrepError ? error.body?.ticket : undefined;
-        if (
-          ticket &&
-          (ticket.state === 'waiting' || ticket.state === 'relaxed')
-        ) {
+        if (ticket && open(ticket)) {
           notifyInfo((error as Error).message + ' Following your open ticket.');
           dispatch({ type: 'resume', ticket, now: Date.now() });
           follow(ticket.id);
@@ -250,7 +213,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
         }
       }
     },
-    [follow]
+    [follow, form, vocabulary]
   );
 
   const cancel = useCallback(async () => {
@@ -276,25 +239,14 @@ export function Lobby(props: ILobbyProps): JSX.Element {
   }, [state.ticket]);
 
   const toggleTopic = (topic: string) =>
-    setTopics(current =>
-      current.includes(topic)
-        ? current.filter(t => t !== topic)
-        : [...current, topic]
-    );
+    change({ type: 'toggle_topic', topic });
 
   const chooseOpenIn = (value: OpenIn) => {
-    setOpenIn(value);
+    change({ type: 'open_in', openIn: value });
     storage()?.setItem(OPEN_IN_KEY, value);
   };
 
-  const topicCount = (topic: string): number | null => {
-    if (!counts) {
-      return null;
-    }
-    const matrix = counts.difficulty_topic?.[difficulty];
-    return matrix ? (matrix[topic] ?? 0) : (counts.topic[topic] ?? 0);
-  };
-  const visibleTopics = orderTopics(counts);
+  const visibleTopics = orderTopics(counts, vocabulary.topics);
 
   const searching = isSearching(state.phase);
   const elapsed = elapsedSeconds(state, Math.max(now, state.now));
@@ -305,7 +257,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       <div className="jp-PeerPrep-sr-only" role="status" aria-live="polite">
         {state.announcement}
       </div>
-      {activeRoom && !searching && state.phase !== 'matched' ? (
+      {activeRoom && showRejoin(activeRoom, state.phase) ? (
         <div className="jp-PeerPrep-card" data-testid="peerprep-active-room">
           <p>
             You are in a session on <strong>{activeRoom.question.title}</strong>
@@ -384,9 +336,13 @@ export function Lobby(props: ILobbyProps): JSX.Element {
               <button
                 className="jp-mod-styled"
                 onClick={() => {
-                  const wider = widenRequest(state.request!, counts);
-                  setDifficulty(wider.difficulty);
-                  setTopics(wider.topics);
+                  const wider = widenRequest(
+                    state.request!,
+                    counts,
+                    vocabulary.topics,
+                    vocabulary.difficulties
+                  );
+                  change({ type: 'widened', request: wider });
                   void find(wider);
                 }}
                 data-testid="peerprep-widen"
@@ -449,20 +405,22 @@ export function Lobby(props: ILobbyProps): JSX.Element {
           className="jp-PeerPrep-form"
           onSubmit={e => {
             e.preventDefault();
-            void find({ difficulty, topics, language });
+            void find(requestOf(form));
           }}
         >
           <fieldset>
             <legend>Difficulty</legend>
             <div className="jp-PeerPrep-choices">
-              {DIFFICULTIES.map(d => (
+              {vocabulary.difficulties.map(d => (
                 <label key={d} className="jp-PeerPrep-choice">
                   <input
                     type="radio"
                     name="peerprep-difficulty"
                     value={d}
                     checked={difficulty === d}
-                    onChange={() => setDifficulty(d)}
+                    onChange={() =>
+                      change({ type: 'difficulty', difficulty: d })
+                    }
                     data-testid={`peerprep-difficulty-${d}`}
                   />
                   {d}
@@ -480,7 +438,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
             <legend>Topics</legend>
             <div className="jp-PeerPrep-chips">
               {visibleTopics.map(t => {
-                const n = topicCount(t);
+                const n = topicCount(counts, difficulty, t);
                 const checked = topics.includes(t);
                 return (
                   <label
@@ -490,11 +448,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
                       (checked ? ' jp-mod-selected' : '') +
                       (n === 0 ? ' jp-PeerPrep-chip-empty' : '')
                     }
-                    title={
-                      n === null
-                        ? t
-                        : `${n} ${difficulty} question${n === 1 ? '' : 's'} on ${t}`
-                    }
+                    title={topicTitle(n, difficulty, t)}
                   >
                     <input
                       type="checkbox"
@@ -515,10 +469,12 @@ export function Lobby(props: ILobbyProps): JSX.Element {
             Language{' '}
             <select
               value={language}
-              onChange={e => setLanguage(e.target.value)}
+              onChange={e =>
+                change({ type: 'language', language: e.target.value })
+              }
               data-testid="peerprep-language"
             >
-              {LANGUAGES.map(l => (
+              {vocabulary.languages.map(l => (
                 <option key={l} value={l}>
                   {l}
                 </option>
