@@ -21,9 +21,7 @@ import {
   formReducer,
   initialForm,
   requestOf,
-  showRejoin,
-  topicCount,
-  topicTitle
+  showRejoin
 } from '../lobby/state';
 import { RoomOpener } from '../lobby/watch';
 import {
@@ -41,6 +39,7 @@ import { TicketWatcher } from '../matching/watch';
 import { notifyError, notifyInfo } from '../notify';
 import { PeerPrepError } from '../request';
 import { useVocabulary } from '../vocabulary';
+import { LobbyForm } from './lobbyForm';
 
 const TICKET_KEY = 'peerprep:ticket';
 const OPEN_IN_KEY = 'peerprep:open-room-in';
@@ -85,7 +84,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
   const [now, setNow] = useState<number>(Date.now());
   const watcher = useRef<TicketWatcher | null>(null);
   const opened = useRef<string | null>(null);
-  const { difficulty, topics, language, openIn } = form;
+  const { openIn } = form;
   const open = (ticket: ITicket) =>
     !vocabulary.ticket_states.terminal.includes(ticket.state);
 
@@ -237,9 +236,6 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       });
     }
   }, [state.ticket]);
-
-  const toggleTopic = (topic: string) =>
-    change({ type: 'toggle_topic', topic });
 
   const chooseOpenIn = (value: OpenIn) => {
     change({ type: 'open_in', openIn: value });
@@ -401,110 +397,15 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       </div>
 
       {!searching && state.phase !== 'matched' ? (
-        <form
-          className="jp-PeerPrep-form"
-          onSubmit={e => {
-            e.preventDefault();
-            void find(requestOf(form));
-          }}
-        >
-          <fieldset>
-            <legend>Difficulty</legend>
-            <div className="jp-PeerPrep-choices">
-              {vocabulary.difficulties.map(d => (
-                <label key={d} className="jp-PeerPrep-choice">
-                  <input
-                    type="radio"
-                    name="peerprep-difficulty"
-                    value={d}
-                    checked={difficulty === d}
-                    onChange={() =>
-                      change({ type: 'difficulty', difficulty: d })
-                    }
-                    data-testid={`peerprep-difficulty-${d}`}
-                  />
-                  {d}
-                  {counts ? (
-                    <span className="jp-PeerPrep-count">
-                      {' '}
-                      ({counts.difficulty[d] ?? 0})
-                    </span>
-                  ) : null}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend>Topics</legend>
-            <div className="jp-PeerPrep-chips">
-              {visibleTopics.map(t => {
-                const n = topicCount(counts, difficulty, t);
-                const checked = topics.includes(t);
-                return (
-                  <label
-                    key={t}
-                    className={
-                      'jp-PeerPrep-chip' +
-                      (checked ? ' jp-mod-selected' : '') +
-                      (n === 0 ? ' jp-PeerPrep-chip-empty' : '')
-                    }
-                    title={topicTitle(n, difficulty, t)}
-                  >
-                    <input
-                      type="checkbox"
-                      checked={checked}
-                      onChange={() => toggleTopic(t)}
-                      data-testid={`peerprep-topic-${t}`}
-                    />
-                    {t}
-                    {n !== null ? (
-                      <span className="jp-PeerPrep-count"> {n}</span>
-                    ) : null}
-                  </label>
-                );
-              })}
-            </div>
-          </fieldset>
-          <label className="jp-PeerPrep-field">
-            Language{' '}
-            <select
-              value={language}
-              onChange={e =>
-                change({ type: 'language', language: e.target.value })
-              }
-              data-testid="peerprep-language"
-            >
-              {vocabulary.languages.map(l => (
-                <option key={l} value={l}>
-                  {l}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="jp-PeerPrep-field">
-            Open the room in{' '}
-            <select
-              value={openIn}
-              onChange={e => chooseOpenIn(e.target.value as OpenIn)}
-              data-testid="peerprep-open-in"
-            >
-              <option value="same">this tab</option>
-              <option value="new">a new tab</option>
-            </select>
-          </label>
-          <button
-            type="submit"
-            className="jp-mod-styled jp-mod-accept jp-PeerPrep-primary"
-            data-testid="peerprep-find-partner"
-            disabled={topics.length === 0}
-            aria-label="Find a partner"
-          >
-            Find a partner
-          </button>
-          {topics.length === 0 ? (
-            <p className="jp-PeerPrep-muted">Choose at least one topic.</p>
-          ) : null}
-        </form>
+        <LobbyForm
+          form={form}
+          change={change}
+          counts={counts}
+          topics={visibleTopics}
+          vocabulary={vocabulary}
+          onOpenIn={chooseOpenIn}
+          onFind={() => void find(requestOf(form))}
+        />
       ) : null}
     </div>
   );
