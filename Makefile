@@ -2,6 +2,7 @@
 #
 #   make run    set everything up (once), start the embedded hub, print its URL
 #   make test   set everything up (once), lint, type-check, jest, pytest
+#   make test-oldest  the unit and integration tiers on the oldest supported versions
 #
 # Each setup step leaves a stamp in .stamps/ and reruns only when its inputs change, so the
 # second run is fast. System packages come from Debian (apt-get) when missing; Python packages
@@ -27,12 +28,13 @@ PYTEST_ARGS ?=
 
 export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)
 
-.PHONY: help run test lint format typecheck jest pytest setup clean engine images benchmarks \
-	benchmarks-full dashboard
+.PHONY: help run test test-oldest lint format typecheck jest pytest setup clean engine images \
+	benchmarks benchmarks-full dashboard
 
 help:
 	@echo "make run    start PeerPrep on http://127.0.0.1:8000 (embedded default)"
 	@echo "make test   lint, type-check and run every test"
+	@echo "make test-oldest      unit and integration tests on the oldest supported versions"
 	@echo "make benchmarks       run every benchmark (quick, ~10 min), rewrite docs/benchmarks.md"
 	@echo "make benchmarks-full  the same with the long runs"
 	@echo "make dashboard        rebuild the Grafana dashboard files from monitoring/dashboard.py"
@@ -62,6 +64,28 @@ jest: $(STAMPS)/jlpm
 
 pytest: setup images
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The oldest supported versions: every runtime dependency at its pyproject.toml floor
+# (.ci/oldest_constraints.py), in a venv of its own, with the lab extension `make` built; then the
+# unit and integration tiers. Test tools resolve to their newest versions.
+OLDEST_VENV := .venv-oldest
+OLDEST_TIERS ?= tests/unit tests/integration
+
+test-oldest: setup images $(STAMPS)/oldest
+	$(OLDEST_VENV)/bin/python -m pytest $(OLDEST_TIERS) $(PYTEST_ARGS)
+
+$(STAMPS)/oldest: pyproject.toml .ci/oldest_constraints.py | $(STAMPS)
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python .ci/oldest_constraints.py >$(OLDEST_VENV)/constraints.txt
+	$(OLDEST_VENV)/bin/pip install -q -c $(OLDEST_VENV)/constraints.txt hatchling editables \
+		'hatch-jupyter-builder>=0.9' jupyterlab
+	$(OLDEST_VENV)/bin/pip install -q --no-build-isolation -c $(OLDEST_VENV)/constraints.txt \
+		-e '.[hub,docker,lms,test]'
+	mkdir -p $(OLDEST_VENV)/share/jupyter/labextensions
+	ln -sfn $(abspath jupyter_peerprep/labextension) \
+		$(OLDEST_VENV)/share/jupyter/labextensions/jupyter-peerprep
+	touch $@
 
 # The container engine (podman behind the Docker API) and the images the tests run. Both
 # scripts are idempotent and skip what is already up or built, so this is fast the second time.
@@ -109,13 +133,16 @@ $(STAMPS)/venv: pyproject.toml | $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q --upgrade setuptools wheel
-	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.5.10,<4.6'
+	$(BIN)/pip install -q hatchling editables 'hatch-jupyter-builder>=0.9' 'jupyterlab>=4.6.2,<5'
 	$(MAKE) $(STAMPS)/labext
 	$(BIN)/pip install -q --no-build-isolation -e '.[hub,docker,lms,test,dev]'
 	touch $@
 
 $(STAMPS)/jlpm: labextension/package.json | $(STAMPS)
-	test -x $(BIN)/jlpm || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q 'jupyterlab>=4.5.10,<4.6'; }
+	test -x $(BIN)/jlpm || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q 'jupyterlab>=4.6.2,<5'; }
+	# A venv upgraded from JupyterLab 4.5 loses jlpm (4.5's uninstall removes the script that
+	# jupyter-builder, its home from 4.6 on, had just written): put it back.
+	test -x $(BIN)/jlpm || $(BIN)/pip install -q --force-reinstall --no-deps jupyter-builder
 	cd labextension && jlpm install >/dev/null
 	touch $@
 
@@ -132,4 +159,4 @@ $(STAMPS)/proxy: | $(STAMPS)
 	touch $@
 
 clean:
-	rm -rf $(STAMPS) $(VENV) labextension/node_modules labextension/lib jupyter_peerprep/labextension
+	rm -rf $(STAMPS) $(VENV) $(OLDEST_VENV) labextension/node_modules labextension/lib jupyter_peerprep/labextension

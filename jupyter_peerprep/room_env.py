@@ -48,6 +48,12 @@ def pair_server_args(home: str, kernel_cull_seconds: int = KERNEL_CULL_SECONDS) 
     return [
         # jupyter-collaboration's file ids, by default in the data directory.
         f"--BaseFileIdManager.db_path={os.path.join(home, '.jupyter_fileid.db')}",
+        # jupyter-collaboration 5's record of its server sessions (a reconnecting client's
+        # session must be one this room's server had, or the page is asked to reload). By
+        # default <root>/.jupyter/collaboration_sessions.json; named here beside the other
+        # collaboration files so a room's home holds no .jupyter directory at all.
+        "--YDocExtension.session_store_path="
+        f"{os.path.join(home, '.jupyter_collaboration_sessions.json')}",
         # Notebook signatures, likewise. Signing keys nothing here: a student can mark a cell
         # trusted through the shared document anyway, and the room page policy is what keeps
         # a trusted output's script from running (room_page.py).

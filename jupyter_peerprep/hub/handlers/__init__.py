@@ -16,6 +16,7 @@ from .questions import question_handlers
 from .rooms import room_handlers
 from .runs import run_handlers
 from .system import HealthHandler, MeHandler
+from .vocabulary import vocabulary_handlers
 
 default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     (r"api/health", HealthHandler),
@@ -30,6 +31,7 @@ default_handlers: list[tuple[str, type, dict[str, Any]] | tuple[str, type]] = [
     *run_handlers,
     *room_handlers,
     *class_handlers,
+    *vocabulary_handlers,
 ]
 
 

@@ -1,7 +1,9 @@
 /**
  * The lobby: choose difficulty, topics and language, find a partner, wait (elapsed time, what
  * is looked for now, when the search widened, cancel), and on a match open the room.
- * The waiting flow's logic is the pure reducer in ../matching/state.ts.
+ * The waiting flow is the pure reducer in ../matching/state.ts (followed by TicketWatcher), the
+ * form and the room opening are ../lobby/state.ts (followed by RoomOpener); the choices come
+ * from the service's vocabulary.
  */
 import React, {
   useCallback,
@@ -11,20 +13,22 @@ import React, {
   useState
 } from 'react';
 
-import {
-  DIFFICULTIES,
-  Difficulty,
-  IMatchRequest,
-  IQuestionCounts,
-  IRoom,
-  ITicket,
-  api
-} from '../api';
+import { IMatchRequest, IQuestionCounts, IRoom, ITicket, api } from '../api';
 import { formatClock, newKey } from '../format';
+import {
+  OpenIn,
+  formProblem,
+  formReducer,
+  initialForm,
+  requestOf,
+  showRejoin
+} from '../lobby/state';
+import { RoomOpener } from '../lobby/watch';
 import {
   elapsedSeconds,
   initialState,
   isSearching,
+  isTerminal,
   lookingFor,
   orderTopics,
   reducer,
@@ -34,11 +38,13 @@ import {
 import { TicketWatcher } from '../matching/watch';
 import { notifyError, notifyInfo } from '../notify';
 import { PeerPrepError } from '../request';
+import { useVocabulary } from '../vocabulary';
+import { LobbyForm } from './lobbyForm';
 
 const TICKET_KEY = 'peerprep:ticket';
 const OPEN_IN_KEY = 'peerprep:open-room-in';
 
-type OpenIn = 'same' | 'new';
+export type { OpenIn };
 
 function storage(): Storage | null {
   try {
@@ -69,18 +75,18 @@ export interface ILobbyProps {
 }
 
 export function Lobby(props: ILobbyProps): JSX.Element {
+  const vocabulary = useVocabulary();
   const [state, dispatch] = useReducer(reducer, initialState);
+  const [form, change] = useReducer(formReducer, readOpenIn(), initialForm);
   const [counts, setCounts] = useState<IQuestionCounts | null>(null);
-  const [difficulty, setDifficulty] = useState<Difficulty>('medium');
-  const [topics, setTopics] = useState<string[]>([]);
-  const [language, setLanguage] = useState<string>('python');
-  const [languages, setLanguages] = useState<string[]>(['python']);
-  const [openIn, setOpenIn] = useState<OpenIn>(readOpenIn());
   const [activeRoom, setActiveRoom] = useState<IRoom | null>(null);
   const [roomStatus, setRoomStatus] = useState<string>('');
   const [now, setNow] = useState<number>(Date.now());
   const watcher = useRef<TicketWatcher | null>(null);
   const opened = useRef<string | null>(null);
+  const { openIn } = form;
+  const open = (ticket: ITicket) =>
+    !vocabulary.ticket_states.terminal.includes(ticket.state);
 
   const follow = useCallback((ticketId: string) => {
     watcher.current?.stop();
@@ -99,23 +105,17 @@ export function Lobby(props: ILobbyProps): JSX.Element {
   useEffect(() => {
     api
       .questions()
-      .then(list => {
-        setCounts(list.counts);
-        if (list.languages && list.languages.length) {
-          setLanguages(list.languages);
-        }
-      })
+      .then(list => setCounts(list.counts))
       .catch(error => notifyError(error, 'Loading the question counts'));
     api
       .profile()
-      .then(profile => {
-        if (profile.topics && profile.topics.length) {
-          setTopics(current => (current.length ? current : profile.topics));
-        }
-        if (profile.language) {
-          setLanguage(profile.language);
-        }
-      })
+      .then(profile =>
+        change({
+          type: 'profile',
+          topics: profile.topics,
+          language: profile.language
+        })
+      )
       .catch(() => {
         // The profile panel reports profile errors; the lobby works without one.
       });
@@ -132,7 +132,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       api
         .ticket(stored)
         .then(ticket => {
-          if (ticket.state === 'waiting' || ticket.state === 'relaxed') {
+          if (open(ticket)) {
             dispatch({ type: 'resume', ticket, now: Date.now() });
             follow(ticket.id);
           } else {
@@ -155,11 +155,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
 
   // Final states: forget the stored ticket; on a match, open the room once it is running.
   useEffect(() => {
-    if (
-      state.phase === 'matched' ||
-      state.phase === 'timed_out' ||
-      state.phase === 'cancelled'
-    ) {
+    if (isTerminal(state.phase)) {
       storage()?.removeItem(TICKET_KEY);
     }
     const room = state.ticket?.room;
@@ -167,62 +163,26 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       return;
     }
     opened.current = room.id;
-    let cancelled = false;
-    let failures = 0;
-    const started = Date.now();
-    const check = () => {
-      if (cancelled) {
-        return;
-      }
-      api
-        .room(room.id)
-        .then(full => {
-          if (cancelled) {
-            return;
-          }
-          if (full.state === 'active') {
-            setRoomStatus('Opening your room…');
-            setTimeout(
-              () => !cancelled && openRoom(full.url || room.url, readOpenIn()),
-              1200
-            );
-            return;
-          }
-          if (full.state === 'failed' || full.state === 'ended') {
-            setRoomStatus(
-              full.message || `The room could not start (${full.state}).`
-            );
-            notifyError(
-              full.message || `The room could not start (${full.state}).`
-            );
-            return;
-          }
-          setRoomStatus('Preparing your room…');
-          setTimeout(check, props.roomPollMs ?? 1000);
-        })
-        .catch(error => {
-          failures += 1;
-          if (failures === 1) {
-            notifyError(error, 'Checking your room');
-          }
-          if (Date.now() - started > 120000) {
-            setRoomStatus('The room is taking long to start; use "Open room".');
-            return;
-          }
-          setTimeout(check, props.roomPollMs ?? 1000);
-        });
-    };
-    setRoomStatus('Preparing your room…');
-    check();
-    return () => {
-      cancelled = true;
-    };
+    const opener = new RoomOpener(
+      room.id,
+      room.url,
+      {
+        onStatus: setRoomStatus,
+        onOpen: url => openRoom(url, readOpenIn()),
+        onFailed: message => notifyError(message),
+        onError: error => notifyError(error, 'Checking your room')
+      },
+      props.roomPollMs ?? 1000
+    );
+    opener.start();
+    return () => opener.stop();
   }, [state.phase, state.ticket, props.roomPollMs]);
 
   const find = useCallback(
     async (request: IMatchRequest) => {
-      if (!request.topics.length) {
-        notifyError('Choose at least one topic.');
+      const problem = formProblem({ ...form, topics: request.topics });
+      if (problem) {
+        notifyError(problem);
         return;
       }
       const key = newKey();
@@ -230,16 +190,13 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       try {
         const ticket = await api.match(request, key);
         dispatch({ type: 'submitted', ticket, now: Date.now() });
-        if (ticket.state === 'waiting' || ticket.state === 'relaxed') {
+        if (open(ticket)) {
           follow(ticket.id);
         }
       } catch (error) {
         const ticket: ITicket | undefined =
           error instanceof PeerPrepError ? error.body?.ticket : undefined;
-        if (
-          ticket &&
-          (ticket.state === 'waiting' || ticket.state === 'relaxed')
-        ) {
+        if (ticket && open(ticket)) {
           notifyInfo((error as Error).message + ' Following your open ticket.');
           dispatch({ type: 'resume', ticket, now: Date.now() });
           follow(ticket.id);
@@ -255,7 +212,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
         }
       }
     },
-    [follow]
+    [follow, form, vocabulary]
   );
 
   const cancel = useCallback(async () => {
@@ -280,26 +237,12 @@ export function Lobby(props: ILobbyProps): JSX.Element {
     }
   }, [state.ticket]);
 
-  const toggleTopic = (topic: string) =>
-    setTopics(current =>
-      current.includes(topic)
-        ? current.filter(t => t !== topic)
-        : [...current, topic]
-    );
-
   const chooseOpenIn = (value: OpenIn) => {
-    setOpenIn(value);
+    change({ type: 'open_in', openIn: value });
     storage()?.setItem(OPEN_IN_KEY, value);
   };
 
-  const topicCount = (topic: string): number | null => {
-    if (!counts) {
-      return null;
-    }
-    const matrix = counts.difficulty_topic?.[difficulty];
-    return matrix ? (matrix[topic] ?? 0) : (counts.topic[topic] ?? 0);
-  };
-  const visibleTopics = orderTopics(counts);
+  const visibleTopics = orderTopics(counts, vocabulary.topics);
 
   const searching = isSearching(state.phase);
   const elapsed = elapsedSeconds(state, Math.max(now, state.now));
@@ -310,7 +253,7 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       <div className="jp-PeerPrep-sr-only" role="status" aria-live="polite">
         {state.announcement}
       </div>
-      {activeRoom && !searching && state.phase !== 'matched' ? (
+      {activeRoom && showRejoin(activeRoom, state.phase) ? (
         <div className="jp-PeerPrep-card" data-testid="peerprep-active-room">
           <p>
             You are in a session on <strong>{activeRoom.question.title}</strong>
@@ -389,9 +332,13 @@ export function Lobby(props: ILobbyProps): JSX.Element {
               <button
                 className="jp-mod-styled"
                 onClick={() => {
-                  const wider = widenRequest(state.request!, counts);
-                  setDifficulty(wider.difficulty);
-                  setTopics(wider.topics);
+                  const wider = widenRequest(
+                    state.request!,
+                    counts,
+                    vocabulary.topics,
+                    vocabulary.difficulties
+                  );
+                  change({ type: 'widened', request: wider });
                   void find(wider);
                 }}
                 data-testid="peerprep-widen"
@@ -450,111 +397,15 @@ export function Lobby(props: ILobbyProps): JSX.Element {
       </div>
 
       {!searching && state.phase !== 'matched' ? (
-        <form
-          className="jp-PeerPrep-form"
-          onSubmit={e => {
-            e.preventDefault();
-            void find({ difficulty, topics, language });
-          }}
-        >
-          <fieldset>
-            <legend>Difficulty</legend>
-            <div className="jp-PeerPrep-choices">
-              {DIFFICULTIES.map(d => (
-                <label key={d} className="jp-PeerPrep-choice">
-                  <input
-                    type="radio"
-                    name="peerprep-difficulty"
-                    value={d}
-                    checked={difficulty === d}
-                    onChange={() => setDifficulty(d)}
-                    data-testid={`peerprep-difficulty-${d}`}
-                  />
-                  {d}
-                  {counts ? (
-                    <span className="jp-PeerPrep-count">
-                      {' '}
-                      ({counts.difficulty[d] ?? 0})
-                    </span>
-                  ) : null}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend>Topics</legend>
-            <div className="jp-PeerPrep-chips">
-              {visibleTopics.map(t => {
-                const n = topicCount(t);
-                const checked = topics.includes(t);
-                return (
-                  <label
-                    key={t}
-                    className={
-                      'jp-PeerPrep-chip' +
-                      (checked ? ' jp-mod-selected' : '') +
-                      (n === 0 ? ' jp-PeerPrep-chip-empty' : '')
-                    }
-                    title={
-                      n === null
-                        ? t
-                        : `${n} ${difficulty} question${n === 1 ? '' : 's'} on ${t}`
-                    }
-                  >
-                    <input
-                      type="checkbox"
-                      checked={checked}
-                      onChange={() => toggleTopic(t)}
-                      data-testid={`peerprep-topic-${t}`}
-                    />
-                    {t}
-                    {n !== null ? (
-                      <span className="jp-PeerPrep-count"> {n}</span>
-                    ) : null}
-                  </label>
-                );
-              })}
-            </div>
-          </fieldset>
-          <label className="jp-PeerPrep-field">
-            Language{' '}
-            <select
-              value={language}
-              onChange={e => setLanguage(e.target.value)}
-              data-testid="peerprep-language"
-            >
-              {languages.map(l => (
-                <option key={l} value={l}>
-                  {l}
-                  {counts?.language ? ` (${counts.language[l] ?? 0})` : ''}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="jp-PeerPrep-field">
-            Open the room in{' '}
-            <select
-              value={openIn}
-              onChange={e => chooseOpenIn(e.target.value as OpenIn)}
-              data-testid="peerprep-open-in"
-            >
-              <option value="same">this tab</option>
-              <option value="new">a new tab</option>
-            </select>
-          </label>
-          <button
-            type="submit"
-            className="jp-mod-styled jp-mod-accept jp-PeerPrep-primary"
-            data-testid="peerprep-find-partner"
-            disabled={topics.length === 0}
-            aria-label="Find a partner"
-          >
-            Find a partner
-          </button>
-          {topics.length === 0 ? (
-            <p className="jp-PeerPrep-muted">Choose at least one topic.</p>
-          ) : null}
-        </form>
+        <LobbyForm
+          form={form}
+          change={change}
+          counts={counts}
+          topics={visibleTopics}
+          vocabulary={vocabulary}
+          onOpenIn={chooseOpenIn}
+          onFind={() => void find(requestOf(form))}
+        />
       ) : null}
     </div>
   );

@@ -3,16 +3,31 @@
  * beside the notebook, partner presence, a timer, Run/Submit with the results pane and the
  * complexity chart, the room's earlier runs (polled so both partners see them), heartbeats,
  * End session with a confirmation, and a clear screen once the session has ended.
+ * Its state is the pure reducer in ../room/state.ts; its timers are RoomWatcher (../room/watch.ts).
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import React, { useCallback, useEffect, useRef, useState } from 'react';
+import React, { useEffect, useReducer, useRef } from 'react';
 
-import { IMe, IRoom, IRun, RunKind, api } from '../api';
+import { IMe, RunKind, api } from '../api';
 import { formatClock, formatDateTime, historyLink, hubRoot } from '../format';
 import { notifyError, notifySuccess } from '../notify';
-import { PeerPrepError } from '../request';
 import { runSummary } from '../results';
+import {
+  busyAnnouncement,
+  canRun,
+  connectionLost,
+  displayName,
+  elapsedSeconds,
+  initialRoomState,
+  isFinished,
+  isOver,
+  partners as partnersOf,
+  roomReducer,
+  shownRun
+} from '../room/state';
+import { RoomWatcher } from '../room/watch';
+import { useVocabulary } from '../vocabulary';
 import { PasteNotices } from './pasteNotices';
 import { showEndedOverlay } from './endedOverlay';
 import { Markdown } from './markdown';
@@ -31,41 +46,21 @@ export interface IRoomProps {
   heartbeatMs?: number;
 }
 
-function displayName(room: IRoom, name: string | null | undefined): string {
-  if (!name) {
-    return 'someone';
-  }
-  const member = room.members.find(m => m.name === name);
-  return member ? member.display_name || member.name : name;
-}
-
 export function RoomPanel(props: IRoomProps): JSX.Element {
   const { me } = props;
-  const [room, setRoom] = useState<IRoom | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const [noRoom, setNoRoom] = useState(false);
-  const [runs, setRuns] = useState<IRun[]>([]);
-  const [selected, setSelected] = useState<string | null>(null);
-  const [busy, setBusy] = useState<RunKind | null>(null);
-  const [ending, setEnding] = useState(false);
-  const [connectionLost, setConnectionLost] = useState(false);
-  const [elapsedAt, setElapsedAt] = useState<{ s: number; at: number } | null>(
-    null
+  const vocabulary = useVocabulary();
+  const [state, dispatch] = useReducer(
+    roomReducer,
+    Date.now(),
+    initialRoomState
   );
-  const [now, setNow] = useState(Date.now());
+  const { room, runs, busy, ending } = state;
   const opened = useRef(false);
-  const roomFailures = useRef(0);
+  const watcher = useRef<RoomWatcher | null>(null);
 
   // "ending" already means the session is over for the students: the server stops soon after.
-  const ended = room?.state === 'ended' || room?.state === 'ending';
-  const finished = room?.state === 'ended';
-
-  const acceptRoom = useCallback((next: IRoom) => {
-    setRoom(next);
-    if (typeof next.elapsed_s === 'number') {
-      setElapsedAt({ s: next.elapsed_s, at: Date.now() });
-    }
-  }, []);
+  const ended = isOver(state, vocabulary.room_states.over);
+  const finished = isFinished(state);
 
   // Load the caller's room, open its notebook.
   useEffect(() => {
@@ -73,108 +68,58 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
       .currentRoom()
       .then(answer => {
         if (!answer.room) {
-          setNoRoom(true);
+          dispatch({ type: 'no_room' });
           return;
         }
-        acceptRoom(answer.room);
+        dispatch({ type: 'loaded', room: answer.room, now: Date.now() });
         if (!opened.current && answer.room.notebook_path) {
           opened.current = true;
           props.openNotebook(answer.room.notebook_path);
         }
       })
-      .catch(error => setLoadError(notifyError(error, 'Loading the room')));
+      .catch(error =>
+        dispatch({
+          type: 'load_failed',
+          message: notifyError(error, 'Loading the room')
+        })
+      );
   }, []);
 
   const roomId = room?.id ?? null;
 
-  // Poll the room (state, presence) every 2 s until it has ended.
+  // The timers (room poll, runs poll, heartbeat, clock) for as long as the panel shows a room.
   useEffect(() => {
-    if (!roomId || finished) {
+    if (!roomId) {
       return;
     }
-    const timer = setInterval(() => {
-      api
-        .room(roomId)
-        .then(next => {
-          roomFailures.current = 0;
-          setConnectionLost(false);
-          acceptRoom(next);
-        })
-        .catch(error => {
-          roomFailures.current += 1;
-          if (
-            error instanceof PeerPrepError &&
-            [403, 404, 424].includes(error.status)
-          ) {
-            // The room's share was revoked (PeerPrep revokes first when a session ends), its
-            // server stopped (424 from the hub) or is gone (404): the session is over.
-            setRoom(current =>
-              current ? { ...current, state: 'ended' } : current
-            );
-            return;
-          }
-          if (roomFailures.current === 3) {
-            setConnectionLost(true);
-            notifyError(error, 'Lost contact with the room');
-          }
-        });
-    }, props.roomPollMs ?? 1000);
-    return () => clearInterval(timer);
-  }, [roomId, finished]);
-
-  // Poll the runs every 3 s so both partners see each other's runs.
-  const refreshRuns = useCallback(() => {
-    if (!roomId) {
-      return Promise.resolve();
-    }
-    return api
-      .runs(roomId)
-      .then(answer => setRuns(answer.runs))
-      .catch(error => {
-        if (!(error instanceof PeerPrepError && error.status === 0)) {
-          console.warn('PeerPrep: loading runs failed', error);
-        }
-      });
+    const w = new RoomWatcher(
+      roomId,
+      {
+        onRoom: next => dispatch({ type: 'room', room: next, now: Date.now() }),
+        onRoomGone: () => dispatch({ type: 'room_gone' }),
+        onRoomFailed: () => dispatch({ type: 'room_failed' }),
+        onConnectionLost: error =>
+          notifyError(error, 'Lost contact with the room'),
+        onRuns: list => dispatch({ type: 'runs', runs: list }),
+        onHeartbeatLost: error => notifyError(error, 'Presence heartbeat'),
+        onTick: now => dispatch({ type: 'tick', now })
+      },
+      {
+        roomPollMs: props.roomPollMs,
+        runsPollMs: props.runsPollMs,
+        heartbeatMs: props.heartbeatMs
+      }
+    );
+    watcher.current = w;
+    w.start(ended, finished);
+    return () => {
+      w.stop();
+      watcher.current = null;
+    };
   }, [roomId]);
 
-  useEffect(() => {
-    if (!roomId) {
-      return;
-    }
-    void refreshRuns();
-    if (ended) {
-      return;
-    }
-    const timer = setInterval(
-      () => void refreshRuns(),
-      props.runsPollMs ?? 3000
-    );
-    return () => clearInterval(timer);
-  }, [roomId, ended, refreshRuns]);
-
-  // Heartbeat every 10 s: presence for the partner.
-  useEffect(() => {
-    if (!roomId || ended) {
-      return;
-    }
-    let failures = 0;
-    const beat = () =>
-      api
-        .heartbeat(roomId)
-        .then(next => {
-          failures = 0;
-          acceptRoom(next);
-        })
-        .catch(error => {
-          failures += 1;
-          if (failures === 2) {
-            notifyError(error, 'Presence heartbeat');
-          }
-        });
-    void beat();
-    const timer = setInterval(() => void beat(), props.heartbeatMs ?? 10000);
-    return () => clearInterval(timer);
-  }, [roomId, ended]);
+  useEffect(() => watcher.current?.setOver(ended), [ended]);
+  useEffect(() => watcher.current?.setFinished(finished), [finished]);
 
   // Once ended: the notice over the whole page (JupyterLab's own error dialogs follow soon).
   const endedBy = room?.ended_by ?? null;
@@ -192,29 +137,18 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
     });
   }, [ended, finished, roomId, endedBy, endReason, me?.name]);
 
-  // The session timer.
-  useEffect(() => {
-    if (ended) {
-      return;
-    }
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [ended]);
-
   const doRun = async (kind: RunKind) => {
     if (!room || busy) {
       return;
     }
-    setBusy(kind);
+    dispatch({ type: 'run_started', kind });
     try {
       const source = await props.getSource(room.notebook_path);
       const run = await api.run(room.id, kind, source);
-      setRuns(current => [run, ...current.filter(r => r.id !== run.id)]);
-      setSelected(null);
+      dispatch({ type: 'run_done', run });
     } catch (error) {
+      dispatch({ type: 'run_failed' });
       notifyError(error, kind === 'submit' ? 'Submit' : 'Run');
-    } finally {
-      setBusy(null);
     }
   };
 
@@ -233,14 +167,15 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
     if (!answer.button.accept) {
       return;
     }
-    setEnding(true);
+    dispatch({ type: 'ending', ending: true });
     try {
-      acceptRoom(await api.endRoom(room.id));
+      const next = await api.endRoom(room.id);
+      dispatch({ type: 'room', room: next, now: Date.now() });
       notifySuccess('Session ended.');
     } catch (error) {
       notifyError(error, 'Ending the session');
     } finally {
-      setEnding(false);
+      dispatch({ type: 'ending', ending: false });
     }
   };
 
@@ -253,16 +188,16 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
     </p>
   );
 
-  if (loadError) {
+  if (state.loadError) {
     return (
       <div className="jp-PeerPrep-panel" role="alert">
         <h2>PeerPrep room</h2>
         {header}
-        <p className="jp-PeerPrep-error">{loadError}</p>
+        <p className="jp-PeerPrep-error">{state.loadError}</p>
       </div>
     );
   }
-  if (noRoom) {
+  if (state.noRoom) {
     return (
       <div className="jp-PeerPrep-panel">
         <h2>PeerPrep room</h2>
@@ -309,10 +244,9 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
   }
 
   const q = room.question;
-  const shown =
-    (selected && runs.find(r => r.id === selected)) || runs[0] || null;
-  const elapsed = elapsedAt ? elapsedAt.s + (now - elapsedAt.at) / 1000 : 0;
-  const partners = room.members.filter(m => m.name !== me?.name);
+  const shown = shownRun(state);
+  const elapsed = elapsedSeconds(state);
+  const partners = partnersOf(room, me?.name);
 
   return (
     <div
@@ -320,11 +254,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
       data-room-state={room.state}
     >
       <div className="jp-PeerPrep-sr-only" role="status" aria-live="polite">
-        {busy
-          ? busy === 'run'
-            ? 'Running the public tests…'
-            : 'Submitting…'
-          : ''}
+        {busyAnnouncement(busy)}
       </div>
       {header}
       <h2 data-testid="peerprep-question-title">{q.title}</h2>
@@ -382,7 +312,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           see and edit the notebook.
         </p>
       ) : null}
-      {connectionLost ? (
+      {connectionLost(state) ? (
         <p
           className="jp-PeerPrep-error"
           role="alert"
@@ -404,7 +334,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
         <button
           className="jp-mod-styled jp-mod-accept"
           onClick={() => void doRun('run')}
-          disabled={!!busy || room.state !== 'active'}
+          disabled={!canRun(state)}
           aria-busy={busy === 'run'}
           data-testid="peerprep-run"
           title="Run the public tests"
@@ -414,7 +344,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
         <button
           className="jp-mod-styled jp-mod-accept"
           onClick={() => void doRun('submit')}
-          disabled={!!busy || room.state !== 'active'}
+          disabled={!canRun(state)}
           aria-busy={busy === 'submit'}
           data-testid="peerprep-submit"
           title="Submit against the hidden tests"
@@ -448,7 +378,7 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
                     'jp-PeerPrep-link' +
                     (shown && shown.id === r.id ? ' jp-mod-selected' : '')
                   }
-                  onClick={() => setSelected(r.id)}
+                  onClick={() => dispatch({ type: 'select', id: r.id })}
                   data-testid="peerprep-run-item"
                   aria-pressed={!!shown && shown.id === r.id}
                 >

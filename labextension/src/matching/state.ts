@@ -326,25 +326,31 @@ export function retryRequest(request: IMatchRequest): IMatchRequest {
   return { ...request, topics: [...request.topics] };
 }
 
-function neighbours(difficulty: Difficulty): Difficulty[] {
-  const i = DIFFICULTIES.indexOf(difficulty);
-  return DIFFICULTIES.filter((_, j) => Math.abs(i - j) === 1);
+function neighbours(
+  difficulty: Difficulty,
+  difficulties: Difficulty[]
+): Difficulty[] {
+  const i = difficulties.indexOf(difficulty);
+  return difficulties.filter((_, j) => Math.abs(i - j) === 1);
 }
 
 /**
  * The request for "Widen search": every topic that has questions (at any difficulty), and the
  * neighbouring difficulty with the most questions when the request already had every topic or
  * its own difficulty has no questions at all (ties go to the easier one; with no neighbour
- * holding questions, the difficulty with the most).
+ * holding questions, the difficulty with the most). `topics` and `difficulties` are the
+ * service's vocabulary (../vocabulary.ts).
  */
 export function widenRequest(
   request: IMatchRequest,
-  counts: IQuestionCounts | null
+  counts: IQuestionCounts | null,
+  topics: string[] = TOPICS,
+  difficulties: Difficulty[] = DIFFICULTIES
 ): IMatchRequest {
   const available = counts
     ? Object.keys(counts.topic).filter(t => (counts.topic[t] ?? 0) > 0)
-    : [...TOPICS];
-  const allTopics = available.length ? available : [...TOPICS];
+    : [...topics];
+  const allTopics = available.length ? available : [...topics];
   const hasAll = allTopics.every(t => request.topics.includes(t));
   const count = (d: Difficulty) => (counts ? (counts.difficulty[d] ?? 0) : 0);
   const empty = counts !== null && count(request.difficulty) === 0;
@@ -356,9 +362,9 @@ export function widenRequest(
       (best, d) => (count(d) > count(best) ? d : best),
       options[0]
     );
-  let difficulty = most(neighbours(request.difficulty));
+  let difficulty = most(neighbours(request.difficulty, difficulties));
   if (empty && count(difficulty) === 0) {
-    const anywhere = most(DIFFICULTIES);
+    const anywhere = most(difficulties);
     difficulty = count(anywhere) > 0 ? anywhere : difficulty;
   }
   return { ...request, difficulty, topics: allTopics };
@@ -368,9 +374,12 @@ export function widenRequest(
  * Every topic for the lobby's chips: those with questions first (vocabulary order), then the
  * rest (a student may still pick them; the search widens to any topic after a while).
  */
-export function orderTopics(counts: IQuestionCounts | null): string[] {
-  const all = counts ? Object.keys(counts.topic) : [...TOPICS];
-  for (const t of TOPICS) {
+export function orderTopics(
+  counts: IQuestionCounts | null,
+  topics: string[] = TOPICS
+): string[] {
+  const all = counts ? Object.keys(counts.topic) : [...topics];
+  for (const t of topics) {
     if (!all.includes(t)) {
       all.push(t);
     }
