@@ -53,6 +53,8 @@ from .matching import Matchmaker
 from .metrics import LoopLagMonitor
 from .ratelimit import RateLimiter
 from .rooms import RoomManager
+from .talk.handlers import talk_handlers
+from .talk.settings import TalkSettings
 
 
 def settle_heap() -> None:
@@ -332,6 +334,7 @@ class PeerPrepService(Application):
         return [
             Matchmaker,
             RoomManager,
+            TalkSettings,
             QuestionBank,
             RateLimiter,
             Grader,
@@ -392,7 +395,7 @@ class PeerPrepService(Application):
         handlers: list[Any] = [
             (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         ]
-        for entry in default_handlers:
+        for entry in [*default_handlers, *talk_handlers]:
             handlers.append((url_path_join(prefix, entry[0]), *entry[1:]))
         hub_auth = HubOAuth(
             api_token=self.api_token or "unset",

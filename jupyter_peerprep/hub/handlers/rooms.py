@@ -16,6 +16,7 @@ from tornado import web
 
 from ..models import Room, RoomMember, RoomState, Run
 from ..rooms import RoomManager
+from ..talk import transcript as talk_transcript
 from .base import APIHandler, authenticated
 from .runs import run_to_json
 
@@ -160,6 +161,7 @@ class HistoryItemHandler(RoomHandlerBase):
                 select(Run).where(Run.room_id == room_id).order_by(Run.created.desc())
             ).all()
             data["runs"] = [run_to_json(r) for r in runs]
+            data["chat"] = talk_transcript.saved(s, room_id)
         self.write_json(data)
 
 
