@@ -24,7 +24,7 @@ from .credentials import withhold_from_children
 from .hub.auth import is_pair_user
 from .relay import RelayHandler, StatusHandler
 from .room_page import RoomPagePolicy, install
-from .room_talk import RoomChat
+from .room_talk import ChatContentHandler, RoomChat
 
 
 class PeerPrepExtension(ExtensionApp):
@@ -154,6 +154,7 @@ class PeerPrepExtension(ExtensionApp):
             [
                 (r"/peerprep/status", StatusHandler),
                 (r"/peerprep/api/(.*)", RelayHandler),
+                (r"/peerprep/chat", ChatContentHandler),
             ]
         )
 

@@ -15,6 +15,9 @@ import asyncio
 import json
 from typing import Any
 
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
 from .room_relay import NotARoomAction, room_action
 
 SYSTEM_SENDER = "peerprep"  # hub/talk/transcript.py names the same user
@@ -133,11 +136,42 @@ class RoomChat:
             except Exception as e:  # a chat that cannot be written must not break the relay
                 self.serverapp.log.warning("PeerPrep: chat message not written: %s", e)
 
-    async def _document(self) -> Any:
+    async def _document(self, *, copy: bool = False, create: bool = True) -> Any:
         apps = self.serverapp.extension_manager.extension_apps.get("jupyter_server_ydoc")
         if not apps:
             return None
         ydoc = next(iter(apps))
         return await ydoc.get_document(
-            path=self.chat_file, content_type="chat", file_format="text", copy=False, create=True
+            path=self.chat_file, content_type="chat", file_format="text", copy=copy, create=create
         )
+
+    async def content(self) -> str:
+        """The chat as it is now: the live shared document when the room has it open (what
+        the students see, saved to disk or not yet), else the file."""
+        try:
+            live = await self._document(copy=True, create=False)
+        except Exception:
+            live = None
+        if live is not None:
+            return str(live.get())
+        model = await self.serverapp.contents_manager.get(self.chat_file, content=True)
+        return str(model.get("content") or "")
+
+
+class ChatContentHandler(APIHandler):
+    """``GET /peerprep/chat``: the room chat now, for the service's transcript copies (the file
+    on disk lags the shared document by jupyter-collaboration's save delay). Whoever may open
+    the room may read its chat anyway; nobody can write through here."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        chat: RoomChat | None = self.settings["peerprep"].room_chat
+        if chat is None:
+            raise web.HTTPError(404, "This server is not a room: it has no room chat.")
+        try:
+            content = await chat.content()
+        except web.HTTPError:
+            raise
+        except Exception as e:
+            raise web.HTTPError(404, f"The room chat cannot be read: {e}") from None
+        self.finish({"path": chat.chat_file, "content": content})

@@ -95,7 +95,14 @@ def transcript(chat_text: str) -> list[dict[str, Any]]:
 async def read_transcript(
     request: ServerRequest, pair_user: str, chat_file: str
 ) -> list[dict[str, Any]]:
-    model = await request(pair_user, "GET", f"api/contents/{quote(chat_file)}?content=1")
+    """The room's chat now: the live shared document through the room server's
+    ``/peerprep/chat`` (``room_talk.py``), else the file (a server without that endpoint)."""
+    try:
+        model = await request(pair_user, "GET", "peerprep/chat")
+    except Exception as e:
+        if getattr(e, "status", None) != 404:
+            raise
+        model = await request(pair_user, "GET", f"api/contents/{quote(chat_file)}?content=1")
     return transcript(str((model or {}).get("content") or ""))
 
 

@@ -16,6 +16,8 @@ import { runSummary } from '../results';
 import { showEndedOverlay } from './endedOverlay';
 import { Markdown } from './markdown';
 import { RunView } from './results';
+import { TalkBar } from '../talk/CallBar';
+import type { ChatDock } from '../talk/chatDock';
 
 export interface IRoomProps {
   me: IMe | null;
@@ -28,6 +30,8 @@ export interface IRoomProps {
   roomPollMs?: number;
   runsPollMs?: number;
   heartbeatMs?: number;
+  /** The room chat docked beside the notebook (talk/chatDock.ts). */
+  chat?: ChatDock | null;
 }
 
 function displayName(room: IRoom, name: string | null | undefined): string {
@@ -398,6 +402,12 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           testid="peerprep-prompt"
         />
       </details>
+      <TalkBar
+        roomId={room.id}
+        partner={partners.map(m => m.display_name || m.name).join(', ')}
+        ended={ended}
+        chat={props.chat ?? null}
+      />
       <div className="jp-PeerPrep-buttons">
         <button
           className="jp-mod-styled jp-mod-accept"

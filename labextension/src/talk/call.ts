@@ -10,7 +10,12 @@
  * second negotiation. Every change of state goes through `callReducer`.
  */
 import { PeerPrepError } from '../request';
-import { CallEvent, ICallState, callReducer, initialCallState } from './callState';
+import {
+  CallEvent,
+  ICallState,
+  callReducer,
+  initialCallState
+} from './callState';
 import { ISignal, ITalkInfo, SignalPayload, talkApi } from './talkApi';
 
 export interface ICallView {
@@ -199,7 +204,10 @@ export class RoomCall {
     this.remote = new MediaStream();
     pc.onicecandidate = event => {
       if (event.candidate) {
-        void this.send({ type: 'candidate', candidate: event.candidate.toJSON() });
+        void this.send({
+          type: 'candidate',
+          candidate: event.candidate.toJSON()
+        });
       }
     };
     pc.onconnectionstatechange = () =>
@@ -222,7 +230,11 @@ export class RoomCall {
 
   private async makeOffer(): Promise<void> {
     const pc = this.pc;
-    if (!pc || pc.signalingState !== 'stable' || pc.connectionState === 'connected') {
+    if (
+      !pc ||
+      pc.signalingState !== 'stable' ||
+      pc.connectionState === 'connected'
+    ) {
       return;
     }
     await pc.setLocalDescription(await pc.createOffer());
@@ -237,7 +249,7 @@ export class RoomCall {
       const kind = t.receiver.track.kind;
       const track =
         kind === 'audio'
-          ? this.local?.getAudioTracks()[0] ?? null
+          ? (this.local?.getAudioTracks()[0] ?? null)
           : this.cameraTrack;
       await t.sender.replaceTrack(track);
     }
@@ -305,7 +317,9 @@ export class RoomCall {
       .find(t => t.receiver.track.kind === 'video')?.sender;
     if (on) {
       try {
-        const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+        const stream = await navigator.mediaDevices.getUserMedia({
+          video: true
+        });
         this.cameraTrack = stream.getVideoTracks()[0];
       } catch (error) {
         this.dispatch({ type: 'camera-error', name: (error as Error).name });

@@ -1,0 +1,166 @@
+"""Talk in a real browser: two students in a room, the chat docked beside the notebook, a
+WebRTC call between two Chromium contexts (fake microphone and camera), End ending both.
+
+Each context records the RTCPeerConnections the page makes (an init script, like a browser
+extension would, outside the page's CSP), so the test reads what a student would hear: the
+connection state and the inbound audio bytes of ``getStats()``. The room page keeps its strict
+script policy throughout (room_page.py). Screenshots go to test-artifacts/ (the tutorial's
+pictures come from there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_peerprep.pytest_plugin import chromium_path
+from jupyter_peerprep.testing.rooms import match_pair, new_admin, new_student
+from jupyter_peerprep.testing.webrtc import (
+    ALL_CLOSED,
+    INBOUND_AUDIO_BYTES,
+    TRACK_PEER_CONNECTIONS,
+    media_chromium_args,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core"
+
+
+@pytest.fixture(scope="module")
+def media_browser() -> Iterator[Any]:
+    """Chromium with a fake microphone and camera that it grants without asking."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=media_chromium_args()
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def talk_hub(make_hub: Any, one_question_config: Any) -> Any:
+    hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(one_question_config(1))})
+    new_admin(hub.url)
+    return hub
+
+
+def open_room(browser: Any, hub: Any, user: Any, room: dict[str, Any]) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1500, "height": 900})
+    context.add_init_script(TRACK_PEER_CONNECTIONS)
+    context.add_init_script(path=str(AXE / "axe.min.js"))
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user.name)
+    page.fill("#password_input", user.password)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user.name}/**", timeout=120_000)
+    page.goto(f"{hub.url}{room['url']}")
+    page.get_by_test_id("peerprep-talk").wait_for(timeout=120_000)
+    return context, page
+
+
+def chat_tab(page: Any) -> Any:
+    return page.locator(".lm-TabBar-tab", has_text="question.chat").first
+
+
+def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_dir):
+    hub = talk_hub
+    ann, ben = new_student(hub.url, "ann"), new_student(hub.url, "ben")
+    room = match_pair(ann, ben)
+    a_ctx, a = open_room(media_browser, hub, ann, room)
+    b_ctx, b = open_room(media_browser, hub, ben, room)
+    try:
+        # The chat opens docked beside the notebook for both, with PeerPrep's system lines.
+        for page in (a, b):
+            chat_tab(page).wait_for()
+            page.locator(".jp-chat-rendered-message", has_text="joined the room").first.wait_for()
+        # Ann writes Markdown with a code block; Ben reads it rendered.
+        box = a.locator(".jp-chat-input-container textarea").first
+        box.click()
+        box.fill("Let us use a **hash map**:\n```python\nseen = {}\n```")
+        box.press("Enter")
+        b.locator(".jp-chat-rendered-message strong", has_text="hash map").wait_for()
+        b.locator(".jp-chat-rendered-message pre", has_text="seen = {}").wait_for()
+
+        # The call: Ann calls, Ben joins; both connect and hear each other.
+        a.get_by_test_id("peerprep-call").click()
+        a.locator("[data-call-phase=waiting]").wait_for()
+        b.get_by_test_id("peerprep-call").wait_for()
+        assert "Join call" in b.get_by_test_id("peerprep-call").inner_text()
+        b.get_by_test_id("peerprep-call").click()
+        for page in (a, b):
+            page.locator("[data-call-phase=connected]").wait_for(timeout=60_000)
+            page.wait_for_function(
+                "() => (window.__peerprepPCs || []).some(p => p.connectionState === 'connected')"
+            )
+        for page in (a, b):
+            first = page.evaluate(INBOUND_AUDIO_BYTES)
+            page.wait_for_function(
+                f"async () => (await ({INBOUND_AUDIO_BYTES})()) > {max(first, 0)}",
+                timeout=30_000,
+            )
+        # The fake microphone's beeps show on the partner's speaking indicator.
+        b.locator("[data-testid=peerprep-partner-speaking][data-speaking=yes]").wait_for(
+            timeout=30_000
+        )
+        a.screenshot(path=str(artifacts_dir / "room-chat-and-call.png"))
+
+        # Mute shows on the partner's side.
+        a.get_by_test_id("peerprep-mute").click()
+        b.get_by_test_id("peerprep-call-status").filter(has_text="is muted").wait_for()
+
+        # Unread badge: Ben's chat is behind another tab when Ann writes.
+        b.locator(".lm-TabBar-tab", has_text="question.ipynb").first.click()
+        box.fill("Can you hear me now?")
+        box.press("Enter")
+        b.get_by_test_id("peerprep-chat-unread").wait_for()
+        assert b.get_by_test_id("peerprep-chat-unread").inner_text() == "1"
+        b.screenshot(path=str(artifacts_dir / "room-unread-badge.png"))
+
+        # The room panel and the docked chat pass axe-core WCAG 2 A/AA.
+        for panel in ("room panel", "chat"):
+            result = a.evaluate(
+                """async (panel) => {
+                    const node = panel === 'chat'
+                      ? document.querySelector('.jp-chat-messages-container')
+                          .closest('.jp-MainAreaWidget, .lm-Widget.jp-Document')
+                      : document.querySelector('#peerprep-room-panel');
+                    return await axe.run(node,
+                      {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
+                }""",
+                panel,
+            )
+            assert len(result["passes"]) > 3
+            violations = [(v["id"], v["help"], len(v["nodes"])) for v in result["violations"]]
+            assert violations == [], (panel, violations)
+
+        # A third user's signalling is refused by the room's server.
+        carol = new_student(hub.url, "carol")
+        refused = carol.server(
+            "POST",
+            f"peerprep/api/rooms/{room['id']}/signal",
+            owner=room["pair_user"],
+            json={"payload": {"type": "bye"}},
+        )
+        assert refused.status_code == 403
+
+        # End closes both peer connections.
+        a.get_by_test_id("peerprep-end").click()
+        a.locator(".jp-Dialog .jp-mod-accept").click()
+        for page in (a, b):
+            page.wait_for_function(ALL_CLOSED, timeout=60_000)
+        b.get_by_test_id("peerprep-ended-notice").wait_for(timeout=60_000)
+    except Exception:
+        a.screenshot(path=str(artifacts_dir / "failure-a.png"))
+        b.screenshot(path=str(artifacts_dir / "failure-b.png"))
+        raise
+    finally:
+        a_ctx.close()
+        b_ctx.close()
