@@ -116,8 +116,14 @@ def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_
         a.get_by_test_id("peerprep-mute").click()
         b.get_by_test_id("peerprep-call-status").filter(has_text="is muted").wait_for()
 
-        # Unread badge: Ben's chat is behind another tab when Ann writes.
+        # Unread badge: Ben switches to the simple interface with the notebook in front (the
+        # chat hidden), and Ann writes.
         b.locator(".lm-TabBar-tab", has_text="question.ipynb").first.click()
+        b.keyboard.press("Control+Shift+D")
+        b.wait_for_function(
+            "() => ![...document.querySelectorAll('.jp-chat-messages-container')]"
+            ".some(e => e.offsetParent !== null)"
+        )
         box.fill("Can you hear me now?")
         box.press("Enter")
         b.get_by_test_id("peerprep-chat-unread").wait_for()

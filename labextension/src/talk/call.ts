@@ -25,8 +25,10 @@ export interface ICallView {
   localVideo: HTMLVideoElement | null;
 }
 
-/** Seconds of level above which a voice counts as speaking (RMS of the waveform, 0..1). */
-const SPEAKING_LEVEL = 0.02;
+/** Level above which a voice counts as speaking (RMS of the waveform, 0..1). */
+const SPEAKING_LEVEL = 0.01;
+/** How long the indicator stays lit after the last loud moment. */
+const SPEAKING_HOLD_MS = 600;
 
 export class RoomCall {
   state: ICallState = initialCallState;
@@ -275,28 +277,35 @@ export class RoomCall {
     }
   }
 
-  /** A speaking indicator: the voice's level, sampled five times a second. */
+  /** A speaking indicator: the voice's level ten times a second, held for a moment so a
+   * word does not flicker it. */
   private meter(stream: MediaStream, who: 'me' | 'partner'): void {
     try {
       this.audioContext = this.audioContext ?? new AudioContext();
+      void this.audioContext.resume().catch(() => undefined);
       const source = this.audioContext.createMediaStreamSource(stream);
       const analyser = this.audioContext.createAnalyser();
-      analyser.fftSize = 512;
+      analyser.fftSize = 2048;
       source.connect(analyser);
       const samples = new Float32Array(analyser.fftSize);
       let speaking = false;
+      let lastLoud = 0;
       const timer = window.setInterval(() => {
         analyser.getFloatTimeDomainData(samples);
         let sum = 0;
         for (const v of samples) {
           sum += v * v;
         }
-        const on = Math.sqrt(sum / samples.length) > SPEAKING_LEVEL;
+        const now = Date.now();
+        if (Math.sqrt(sum / samples.length) > SPEAKING_LEVEL) {
+          lastLoud = now;
+        }
+        const on = now - lastLoud < SPEAKING_HOLD_MS;
         if (on !== speaking) {
           speaking = on;
           this.dispatch({ type: 'speaking', who, on });
         }
-      }, 200);
+      }, 100);
       this.meters.push(timer);
     } catch (error) {
       console.warn('PeerPrep call: no speaking indicator', error);
