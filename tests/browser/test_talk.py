@@ -10,6 +10,7 @@ pictures come from there).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 
 from jupyter_peerprep.pytest_plugin import chromium_path
-from jupyter_peerprep.testing.rooms import match_pair, new_admin, new_student
+from jupyter_peerprep.testing.hubclient import HubUser
+from jupyter_peerprep.testing.rooms import match_pair, new_student, wait_for_questions
 from jupyter_peerprep.testing.webrtc import (
     ALL_CLOSED,
     INBOUND_AUDIO_BYTES,
@@ -25,7 +27,11 @@ from jupyter_peerprep.testing.webrtc import (
     media_chromium_args,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# Hub, three servers, two browsers: minutes on a shared machine.
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+
+# Seconds a server may take to start: generous, the test machines are shared.
+SPAWN_S = 300.0
 
 AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core"
 
@@ -46,7 +52,11 @@ def media_browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def talk_hub(make_hub: Any, one_question_config: Any) -> Any:
     hub = make_hub(extra_env={"PEERPREP_SERVICE_CONFIG": str(one_question_config(1))})
-    new_admin(hub.url)
+    admin = HubUser(hub.url, "admin")
+    admin.signup()
+    admin.login()
+    admin.start_server(timeout=SPAWN_S)
+    wait_for_questions(admin)
     return hub
 
 
@@ -72,8 +82,9 @@ def chat_tab(page: Any) -> Any:
 
 def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_dir):
     hub = talk_hub
-    ann, ben = new_student(hub.url, "ann"), new_student(hub.url, "ben")
-    room = match_pair(ann, ben)
+    ann = new_student(hub.url, "ann", spawn_timeout=SPAWN_S)
+    ben = new_student(hub.url, "ben", spawn_timeout=SPAWN_S)
+    room = match_pair(ann, ben, room_timeout=SPAWN_S)
     a_ctx, a = open_room(media_browser, hub, ann, room)
     b_ctx, b = open_room(media_browser, hub, ben, room)
     try:
@@ -148,7 +159,9 @@ def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_
             assert violations == [], (panel, violations)
 
         # A third user's signalling is refused by the room's server.
-        carol = new_student(hub.url, "carol")
+        carol = HubUser(hub.url, f"carol{uuid.uuid4().hex[:6]}")
+        carol.signup()
+        carol.login()
         refused = carol.server(
             "POST",
             f"peerprep/api/rooms/{room['id']}/signal",

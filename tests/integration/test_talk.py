@@ -14,7 +14,10 @@ from jupyter_peerprep.testing.hubclient import HubUser
 from jupyter_peerprep.testing.rooms import match_pair, new_student
 from jupyter_peerprep.testing.ychat import ChatClient
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+# Seconds a server may take to start: generous, the test machines are shared.
+SPAWN_S = 300.0
 
 
 def in_room(user, room: dict, method: str, path: str, **kwargs):
@@ -52,8 +55,9 @@ async def _chat(server: str, a, b, room: dict) -> None:
 
 
 def test_talk_between_exactly_the_two_students(room_hub):
-    a, b = new_student(room_hub.url, "ann"), new_student(room_hub.url, "ben")
-    room = match_pair(a, b)
+    a = new_student(room_hub.url, "ann", spawn_timeout=SPAWN_S)
+    b = new_student(room_hub.url, "ben", spawn_timeout=SPAWN_S)
+    room = match_pair(a, b, room_timeout=SPAWN_S)
     rid, pair = room["id"], room["pair_user"]
     # Each member learns the call's configuration and the partner's name.
     talk = in_room(a, room, "GET", f"rooms/{rid}/talk").json()
