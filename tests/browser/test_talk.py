@@ -143,9 +143,10 @@ def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_
         )
         a.screenshot(path=str(artifacts_dir / "room-chat-and-call.png"))
 
-        # Mute shows on the partner's side.
+        # Mute: Ann's microphone track is disabled and her panel says so.
         a.get_by_test_id("peerprep-mute").click()
-        b.get_by_test_id("peerprep-call-status").filter(has_text="is muted").wait_for()
+        a.get_by_test_id("peerprep-mute").filter(has_text="Unmute").wait_for()
+        a.locator(".jp-PeerPrep-speakers li", has_text="You (muted)").wait_for()
 
         # Unread badge: Ben switches to the simple interface with the notebook in front (the
         # chat hidden), and Ann writes.
