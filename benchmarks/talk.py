@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import tempfile
 import time
@@ -127,9 +128,11 @@ def call_setup(hub: Any, a: Any, b: Any, room: dict[str, Any], calls: int) -> li
                 if page.get_by_test_id("peerprep-hangup").count():
                     page.get_by_test_id("peerprep-hangup").click()
                 page.locator("[data-call-phase=idle]").wait_for()
-            # Let the partner's "left the call" settle before the next call.
-            pa.get_by_test_id("peerprep-call").filter(has_text="Call").wait_for()
-            time.sleep(0.5)
+            # Neither sees the other in the call any more ("Call", not "Join call").
+            for page in pages:
+                page.get_by_test_id("peerprep-call").filter(
+                    has_text=re.compile("^Call$")
+                ).wait_for()
         browser.close()
     return times
 
