@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, List, Unicode, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 
 from ._version import __version__
 from .credentials import withhold_from_children
@@ -25,6 +25,7 @@ from .hub.auth import is_pair_user
 from .record_hook import RecordingExtension
 from .relay import RelayHandler, StatusHandler
 from .room_page import RoomPagePolicy, install
+from .room_talk import ChatContentHandler, RoomChat
 
 
 class PeerPrepExtension(RecordingExtension, ExtensionApp):
@@ -110,7 +111,21 @@ class PeerPrepExtension(RecordingExtension, ExtensionApp):
         "connect-src 'self'"), appended to the policy's own.""",
     ).tag(config=True)
 
+    room_chat_file = Unicode(
+        "question.chat",
+        help="""The room's chat document (jupyterlab-chat), where this server writes the
+        system messages: a partner joined or left, Run/Submit verdicts, time reminders, the
+        session ending. The same name as the service's ``TalkSettings.chat_file``.""",
+    ).tag(config=True)
+
+    room_reminder_minutes = List(
+        Integer(),
+        [15, 30, 45, 60],
+        help="Minutes into a session at which the room chat says how long it has run.",
+    ).tag(config=True)
+
     room_id: str | None = None
+    room_chat: RoomChat | None = None
 
     def initialize_settings(self) -> None:
         self.settings["peerprep"] = self
@@ -126,6 +141,10 @@ class PeerPrepExtension(RecordingExtension, ExtensionApp):
             install(self.serverapp, policy)
             self.log.info("PeerPrep: room page policy on (%s)", policy.script_paths)
         self.init_recorder(self.settings, self.service_url, self.serverapp)
+        if self.room_actions_only:
+            self.room_chat = RoomChat(
+                self.serverapp, self.room_chat_file, list(self.room_reminder_minutes)
+            )
         if not self.service_url:
             self.log.warning(
                 "PeerPrep: no service URL (set $PEERPREP_SERVICE_URL or "
@@ -140,6 +159,7 @@ class PeerPrepExtension(RecordingExtension, ExtensionApp):
             [
                 (r"/peerprep/status", StatusHandler),
                 (r"/peerprep/api/(.*)", RelayHandler),
+                (r"/peerprep/chat", ChatContentHandler),
             ]
         )
 

@@ -297,23 +297,7 @@ def hub_user(peerprep_hub: Any) -> Callable[..., Any]:
 
 # -- a real browser --------------------------------------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str:
-    """Debian's Chromium (Playwright's own browser downloads cannot run here)."""
-    path = os.environ.get("PEERPREP_CHROMIUM") or shutil.which("chromium")
-    if not path:
-        raise RuntimeError("Chromium not found: `make test` installs the Debian package chromium")
-    return path
+from .testing.chromium import CHROMIUM_ARGS, chromium_path  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -178,6 +178,10 @@ class RelayHandler(PeerPrepHandler):
             if name in response.headers:
                 self.set_header(name, response.headers[name])
         self.finish(response.body or b"")
+        if self.peerprep.room_chat is not None:  # the chat's system messages (room_talk.py)
+            self.peerprep.room_chat.observe(
+                self.request.method or "GET", path, response.code, response.body or b""
+            )
 
     def _on_header_line(self, line: str) -> None:
         if line.startswith("HTTP/"):

@@ -4,8 +4,8 @@ Script running in a room's page (both students share the server's origin) could 
 room's relay with the other student's session. So on a pair server the relay forwards only
 what the room panel calls there (``labextension/src/components/room.tsx``): who am I, the
 service's health, the caller's current room, and for the room of this server its state,
-heartbeat, end, and runs (run and submit). History, profiles, questions and matching are
-refused with a 403 that sends the student to their own JupyterLab
+heartbeat, end, runs (run and submit) and its call's signalling. History, profiles,
+questions and matching are refused with a 403 that sends the student to their own JupyterLab
 (docs/explanation/security.md, "The room relay").
 """
 
@@ -28,6 +28,10 @@ ROOM_ACTIONS: list[tuple[str, re.Pattern[str]]] = [
         ("GET", rf"rooms/{ROOM_ID}/runs"),
         ("POST", rf"rooms/{ROOM_ID}/runs"),
         ("GET", rf"rooms/{ROOM_ID}/pastes"),  # the session record's paste flags
+        # The call (room_talk.py, hub/talk/): its configuration and signalling.
+        ("GET", rf"rooms/{ROOM_ID}/talk"),
+        ("GET", rf"rooms/{ROOM_ID}/signal"),
+        ("POST", rf"rooms/{ROOM_ID}/signal"),
     )
 ]
 

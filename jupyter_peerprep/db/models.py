@@ -292,5 +292,32 @@ class RoomObserver(Base):
     opened: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TalkSignal(Base):
+    """One WebRTC signalling message (offer, answer, ICE candidate, hang-up) from one member
+    of a room to the other, kept until the partner reads it or the room ends (hub/talk/)."""
+
+    __tablename__ = "talk_signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    recipient: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TalkTranscript(Base):
+    """A room's chat (the jupyterlab-chat document beside the notebook): copied while the room
+    runs and once more when it ends; the attempt's transcript in history (hub/talk/)."""
+
+    __tablename__ = "talk_transcripts"
+
+    room_id: Mapped[str] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    messages: Mapped[list[Any]] = mapped_column()
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # The session record's table lives in its own module (hook line: registers it on Base).
 from . import record_models as record_models  # noqa: E402

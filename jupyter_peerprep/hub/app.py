@@ -55,6 +55,8 @@ from .metrics import LoopLagMonitor
 from .ratelimit import RateLimiter
 from .record_api import SessionRecord
 from .rooms import RoomManager
+from .talk.handlers import talk_handlers
+from .talk.settings import TalkSettings
 
 
 def settle_heap() -> None:
@@ -331,6 +333,7 @@ class PeerPrepService(Application):
         return [
             Matchmaker,
             RoomManager,
+            TalkSettings,
             QuestionBank,
             RateLimiter,
             Grader,
@@ -392,7 +395,7 @@ class PeerPrepService(Application):
         handlers: list[Any] = [
             (url_path_join(prefix, "oauth_callback"), OAuthCallbackHandler),
         ]
-        for entry in default_handlers:
+        for entry in [*default_handlers, *talk_handlers]:
             path, kwargs = entry[0], dict(entry[2]) if len(entry) > 2 else {}
             cls: type[web.RequestHandler] = entry[1]
             # Handlers get the service as a route argument (their ``initialize``), never

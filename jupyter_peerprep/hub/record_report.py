@@ -4,8 +4,8 @@ autoescaped), printed to PDF by the Chromium already on the machine through Play
 What it shows comes from the record's summary (``record_api.record_json``) and the room: the
 question as the students saw it (the notebook's first markdown cell, never the spec with its
 hidden tests), the final code, the last Run/Submit's per-case verdicts, the measured
-complexity with a small chart, a timeline, the collaboration metrics and the pastes. The chat
-transcript is a seam (``chat_transcript``) until the chat is recorded.
+complexity with a small chart, a timeline, the collaboration metrics, the pastes and the room
+chat's transcript (``talk/transcript.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tornado.template import Loader
 
 from ..db.models import Room, Run
+from .talk import transcript as talk_transcript
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CHROMIUM_ARGS = [
@@ -31,11 +32,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chat_transcript(room_id: str, summary: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The room's chat as [{"at", "user", "text"}], or None while the chat is not recorded.
-
-    Seam for the talk feature: fill this from its transcript when it exists."""
-    return None
+def chat_transcript(s: Session, room_id: str) -> list[dict[str, Any]]:
+    """The room's chat as [{"at", "user", "text"}] (the transcript history shows)."""
+    return [
+        {"at": m["time"][11:19] + " UTC", "user": m["name"], "text": m["body"]}
+        for m in talk_transcript.saved(s, room_id)
+    ]
 
 
 def _clock(ms: int | None) -> str:
@@ -84,6 +86,7 @@ def report_html(factory: sessionmaker[Session], room_id: str, summary: dict[str,
         members = sorted(m.username for m in room.members)
         started = room.started.strftime("%Y-%m-%d %H:%M UTC") if room.started else "—"
         difficulty, end_reason = room.difficulty, room.end_reason
+        chat = chat_transcript(s, room_id)
         submit = None
         if last is not None:
             report = last.report or {}
@@ -130,7 +133,7 @@ def report_html(factory: sessionmaker[Session], room_id: str, summary: dict[str,
         metrics=summary["metrics"],
         seconds=_seconds,
         pastes=pastes,
-        chat=chat_transcript(room_id, summary),
+        chat=chat,
     )
     return bytes(html).decode()
 

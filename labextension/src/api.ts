@@ -4,6 +4,7 @@
  * Every call goes through `requestAPI` (the relay of this Jupyter server), so a failure is a
  * `PeerPrepError` carrying the service's `message`.
  */
+import type { IChatLine } from './talk/transcript';
 import { requestAPI } from './request';
 
 export type Difficulty = 'easy' | 'medium' | 'hard';
@@ -232,6 +233,8 @@ export interface INotebook {
 export interface IAttemptDetail extends IAttempt {
   final_notebook: INotebook | null;
   runs: IRun[];
+  /** The room chat's transcript (hub/talk/transcript.py). */
+  chat?: IChatLine[];
 }
 
 export type Proficiency = 'beginner' | 'intermediate' | 'advanced';

@@ -16,6 +16,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { PeerPrepPanel, PeerPrepRoomPanel } from './panel';
 import { notebookSource } from './notebook';
 import { instructorPlugin } from './instructor';
+import { ChatDock } from './talk/chatDock';
 
 /**
  * Is this JupyterLab a pair server (the room of a match)? The server's owner is
@@ -45,6 +46,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         hubPrefix: PageConfig.getOption('hubPrefix') || '/hub/',
         rendermime,
         getSource: path => notebookSource(app, path),
+        chat: new ChatDock(app, labShell),
         openNotebook: path => {
           void app.restored.then(() =>
             app.commands.execute('docmanager:open', { path }).catch(error => {

@@ -14,6 +14,7 @@ import { Profile } from './components/profile';
 import { RoomPanel } from './components/room';
 import { roleLabel } from './format';
 import { notifyError } from './notify';
+import type { ChatDock } from './talk/chatDock';
 
 export { roleLabel };
 export type { IHealth, IMe };
@@ -143,6 +144,7 @@ export interface IRoomWidgetOptions {
   rendermime: IRenderMimeRegistry | null;
   getSource: (notebookPath: string) => Promise<string>;
   openNotebook: (notebookPath: string) => void;
+  chat?: ChatDock | null;
 }
 
 function RoomPanelWithIdentity(props: IRoomWidgetOptions): JSX.Element {

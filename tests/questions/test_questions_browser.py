@@ -37,7 +37,7 @@ def own_browser():
     event loop running, which would break every async test after it in the session."""
     from playwright.sync_api import sync_playwright
 
-    from jupyter_peerprep.pytest_plugin import CHROMIUM_ARGS, chromium_path
+    from jupyter_peerprep.testing.chromium import CHROMIUM_ARGS, chromium_path
 
     with sync_playwright() as p:
         instance = p.chromium.launch(

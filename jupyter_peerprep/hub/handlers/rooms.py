@@ -15,6 +15,7 @@ from tornado import web
 
 from ...db.models import Room, RoomState
 from ..rooms import RoomManager, access, history
+from ..talk import transcript as talk_transcript
 from .base import APIHandler, authenticated
 
 # The pages' Tornado templates (shipped in the wheel with the package).
@@ -96,6 +97,7 @@ class HistoryItemHandler(RoomHandlerBase):
     async def get(self, room_id: str) -> None:
         with self.db() as s:
             data = history.attempt(s, room_id, self.identity.name, self.rooms.room_json)
+            data["chat"] = talk_transcript.saved(s, room_id)
         self.write_json(data)
 
 

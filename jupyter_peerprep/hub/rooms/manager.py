@@ -31,6 +31,7 @@ from .. import metrics
 from ..hubapi import HubAPI, HubAPIError
 from ..record_store import record_snapshots_live
 from ..room_language import room_language
+from ..talk import roomhooks as talk_hooks
 from . import state as roomstate
 from . import views
 from .pairservers import PairServerPool, RoomError
@@ -251,6 +252,7 @@ class RoomManager(PairServerPool, LoggingConfigurable):
             # The notebook and both shares at once: this is the match's critical path.
             await asyncio.gather(
                 self._write_notebook_once(room_id, pair_user),
+                talk_hooks.on_prepare(self, room_id, pair_user),
                 *(
                     self.api.request("POST", f"shares/{quote(pair_user)}/", {"user": member})
                     for member in members
@@ -343,6 +345,7 @@ class RoomManager(PairServerPool, LoggingConfigurable):
             final = (model or {}).get("content")
         except RoomError as e:
             self.log.warning("Rooms: room %s: final notebook not read: %s", room_id, e)
+        await talk_hooks.on_copy(self, room_id, pair_user)
         lost: str | None = None
         if final is not None:
             roomstate.store_snapshot(self.session_factory, room_id, final, utcnow())
@@ -361,6 +364,7 @@ class RoomManager(PairServerPool, LoggingConfigurable):
             self.session_factory, room_id, notebook=final, lost_message=lost
         ):
             return
+        talk_hooks.on_ended(self, room_id)
         if lost is not None:
             if facts.end_reason != roomstate.SERVER_LOST:
                 metrics.count_room_failure("server_lost")
@@ -454,6 +458,7 @@ class RoomManager(PairServerPool, LoggingConfigurable):
                     self.session_factory, room_id, 3 * self.snapshot_interval
                 ):
                     roomstate.store_snapshot(self.session_factory, room_id, notebook, utcnow())
+                await talk_hooks.on_copy(self, room_id, pair_user)
         if state == "unreachable":
             since = self._unanswered.setdefault(room_id, time.monotonic())
             if time.monotonic() - since >= self.server_lost_after:

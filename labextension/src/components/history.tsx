@@ -19,6 +19,8 @@ import {
   resultLabel
 } from '../history';
 import { notifyError } from '../notify';
+import { ChatTranscript } from '../talk/TranscriptView';
+import { withTranscript } from '../talk/transcript';
 import { RecordView } from './recordView';
 import { RunView } from './results';
 
@@ -28,9 +30,12 @@ export function downloadNotebook(detail: IAttemptDetail): void {
     notifyError('This attempt has no saved notebook.');
     return;
   }
-  const blob = new Blob([notebookText(detail.final_notebook)], {
-    type: 'application/x-ipynb+json'
-  });
+  const blob = new Blob(
+    [notebookText(withTranscript(detail.final_notebook, detail.chat))],
+    {
+      type: 'application/x-ipynb+json'
+    }
+  );
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -126,6 +131,7 @@ function AttemptView(props: {
       ) : (
         <p className="jp-PeerPrep-muted">No runs in this session.</p>
       )}
+      <ChatTranscript lines={detail.chat} />
       <h4>Final notebook</h4>
       {blocks.length ? (
         <div

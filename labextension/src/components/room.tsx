@@ -32,6 +32,8 @@ import { PasteNotices } from './pasteNotices';
 import { showEndedOverlay } from './endedOverlay';
 import { Markdown } from './markdown';
 import { RunView } from './results';
+import { TalkBar } from '../talk/CallBar';
+import type { ChatDock } from '../talk/chatDock';
 
 export interface IRoomProps {
   me: IMe | null;
@@ -44,6 +46,8 @@ export interface IRoomProps {
   roomPollMs?: number;
   runsPollMs?: number;
   heartbeatMs?: number;
+  /** The room chat docked beside the notebook (talk/chatDock.ts). */
+  chat?: ChatDock | null;
 }
 
 export function RoomPanel(props: IRoomProps): JSX.Element {
@@ -330,6 +334,12 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           testid="peerprep-prompt"
         />
       </details>
+      <TalkBar
+        roomId={room.id}
+        partner={partners.map(m => m.display_name || m.name).join(', ')}
+        ended={ended}
+        chat={props.chat ?? null}
+      />
       <div className="jp-PeerPrep-buttons">
         <button
           className="jp-mod-styled jp-mod-accept"

@@ -1,6 +1,6 @@
 """Session record: record_batches (a room's Yjs updates with author and time, compact).
 
-Revision ID: 0007_session_record
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 22:40:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_session_record"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,28 @@
+"""The machine's Chromium for browser tests and benchmarks: where it is and how it starts.
+
+Debian's package (``make test`` installs it); Playwright's own browser downloads cannot run
+here. The pytest plugin's ``browser`` fixture and the WebRTC helpers (``webrtc.py``) use both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    """Debian's Chromium, or ``$PEERPREP_CHROMIUM``."""
+    path = os.environ.get("PEERPREP_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError("Chromium not found: `make test` installs the Debian package chromium")
+    return path
