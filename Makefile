@@ -25,6 +25,10 @@ LABEXT_SRC := $(shell find labextension/src labextension/style -type f 2>/dev/nu
 # prometheus for promtool, which checks the alert rules (monitoring/alerts.yaml).
 SYSTEM_PACKAGES := bubblewrap podman runc chromium debootstrap prometheus poppler-utils
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make pytest` (0: no workers, one process). Most tests wait on
+# spawns, sockets and sleeps, so more workers than cores pays; measured on 2 cores in
+# docs/how-to/run-the-tests.md. Tests sharing a hub stay on one worker (tests/parallel_groups.py).
+PYTEST_WORKERS ?= 4
 
 export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)
 
@@ -63,7 +67,7 @@ jest: $(STAMPS)/jlpm
 	cd labextension && jlpm run test
 
 pytest: setup images
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 # The oldest supported versions: every runtime dependency at its pyproject.toml floor
 # (.ci/oldest_constraints.py), in a venv of its own, with the lab extension `make` built; then the

@@ -9,6 +9,14 @@
 # takes well under a second. The base image comes from Debian packages via debootstrap.
 set -euo pipefail
 
+# One build at a time on this machine's engine: the pytest-xdist workers of `make pytest` (and
+# other checkouts) call this script at once, and two builds of one tag, or of dist/wheels/,
+# would trip over each other. -o: the lock stays with flock, not with what the build starts.
+if [ -z "${PEERPREP_BUILD_LOCKED:-}" ]; then
+    export PEERPREP_BUILD_LOCKED=1
+    exec flock -o "${PEERPREP_BUILD_LOCK:-/run/lock/peerprep-build-images.lock}" "$0" "$@"
+fi
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BASE_IMAGE=${PEERPREP_BASE_IMAGE:-localhost/peerprep-base:bookworm}

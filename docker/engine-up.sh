@@ -8,6 +8,13 @@
 # DOCKER_HOST line to use on stdout (everything else goes to stderr).
 set -euo pipefail
 
+# One caller at a time (the pytest-xdist workers of `make pytest` all call this at start), so
+# only one of them starts the service. -o: the service started below must not hold the lock.
+if [ -z "${PEERPREP_ENGINE_LOCKED:-}" ]; then
+    export PEERPREP_ENGINE_LOCKED=1
+    exec flock -o "${PEERPREP_ENGINE_LOCK:-/run/lock/peerprep-engine-up.lock}" "$0" "$@"
+fi
+
 SOCK=${PEERPREP_PODMAN_SOCK:-/run/peerprep-podman.sock}
 LOG=${PEERPREP_PODMAN_LOG:-/run/peerprep-podman.log}
 PIDFILE=${PEERPREP_PODMAN_PIDFILE:-/run/peerprep-podman.pid}

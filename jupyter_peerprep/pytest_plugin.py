@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -43,10 +44,49 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+# Ports handed to test servers: below Linux's ephemeral range (32768-60999), from which the
+# kernel picks the local port of every outgoing connection and of bind(0), so no client socket
+# takes a port between our choice and the server's listen(). Under pytest-xdist each worker
+# owns a slice of its own, so two workers never pick the same port.
+TEST_PORTS = range(20000, 32000)
+
+
+def _worker_ports() -> range:
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = int(worker) % count if worker.isdigit() else 0
+    size = len(TEST_PORTS) // count
+    return range(TEST_PORTS.start + index * size, TEST_PORTS.start + (index + 1) * size)
+
+
+def _port_cycle() -> Iterator[int]:
+    ports = _worker_ports()
+    # A random start: another test run on this machine (another checkout) starts elsewhere.
+    start = random.randrange(len(ports))  # noqa: S311 (not a secret)
+    while True:
+        for i in range(len(ports)):
+            yield ports[(start + i) % len(ports)]
+
+
+_ports: Iterator[int] | None = None
+
+
 def find_free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port no one on this machine listens on, not handed out before by this process
+    (until its slice of ``TEST_PORTS`` wraps round)."""
+    global _ports
+    if _ports is None:
+        _ports = _port_cycle()
+    for _ in range(len(TEST_PORTS)):
+        port = next(_ports)
+        with socket.socket() as s:
+            try:
+                # The wildcard address: taken if anything listens on the port, on any address.
+                s.bind(("", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port in {_worker_ports()}")
 
 
 @pytest.fixture

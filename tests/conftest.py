@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["jupyter_peerprep.pytest_plugin"]
+# parallel_groups (tests/parallel_groups.py): which tests share a pytest-xdist worker.
+pytest_plugins = ["jupyter_peerprep.pytest_plugin", "parallel_groups"]
 
 ROOT = Path(__file__).resolve().parents[1]
 

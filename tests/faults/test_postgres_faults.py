@@ -88,7 +88,7 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture(scope="module")
-def pg_hub(make_hub: Any, postgres: PrivatePostgres, tmp_path_factory: Any) -> Any:
+def pg_hub(make_hub: Any, postgres: PrivatePostgres, tmp_path_factory: Any) -> Iterator[Any]:
     config = write_service_config(
         tmp_path_factory.mktemp("pgsvc"), "c.RoomManager.warm_pool_size = 2\n"
     )
@@ -96,7 +96,9 @@ def pg_hub(make_hub: Any, postgres: PrivatePostgres, tmp_path_factory: Any) -> A
         extra_env={"PEERPREP_SERVICE_CONFIG": str(config), "PEERPREP_DB_URL": postgres.url}
     )
     wait_for_questions_of(hub_student(hub.url, "first"))
-    return hub
+    yield hub
+    # Before the module's PostgreSQL goes, and so its warm pool does not outlive the module.
+    hub.stop()
 
 
 def test_postgres_stopped_and_restarted_under_traffic(pg_hub, postgres):

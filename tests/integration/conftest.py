@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,10 @@ def demo_solution(question_module: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def room_hub(make_hub: Any, one_question_config: Callable[..., Path]) -> Any:
-    """A real hub with the one-question bank and a warm pool of one, its admin signed up."""
+def room_hub(make_hub: Any, one_question_config: Callable[..., Path]) -> Iterator[Any]:
+    """A real hub with the one-question bank and a warm pool of one, its admin signed up;
+    stopped after the module (not at the end of the session: its warm room is a running
+    JupyterLab that would take memory and CPU from every later test)."""
     config = one_question_config(warm_pool_size=1)
     hub = make_hub(
         extra_env={
@@ -38,4 +40,5 @@ def room_hub(make_hub: Any, one_question_config: Callable[..., Path]) -> Any:
         }
     )
     new_admin(hub.url)
-    return hub
+    yield hub
+    hub.stop()
