@@ -36,8 +36,11 @@ if os.environ.get("PEERPREP_CPU_LIMIT"):
 # The test and CI machines run everything as root; jupyter-server refuses that without this.
 if os.geteuid() == 0:
     c.Spawner.args.append("--allow-root")
-c.Spawner.start_timeout = 60
-c.Spawner.http_timeout = 60
+# Seconds a server may take to start and to answer. PEERPREP_SPAWN_TIMEOUT raises it where
+# starts are slow for a known reason (the test suite runs four workers on two cores).
+c.Spawner.start_timeout = c.Spawner.http_timeout = int(
+    os.environ.get("PEERPREP_SPAWN_TIMEOUT", "60")
+)
 # Stop servers promptly so a stopping hub (or a test) does not wait on them.
 c.LocalProcessSpawner.interrupt_timeout = 3
 c.LocalProcessSpawner.term_timeout = 3

@@ -104,13 +104,13 @@ class HubUser:
             self._token = response.json()["token"]
         return self._token
 
-    def start_server(self, timeout: float = 90.0) -> None:
+    def start_server(self, timeout: float = 180.0) -> None:
         response = self.hub_api("POST", f"users/{quote(self.name)}/server")
         if response.status_code not in (201, 202, 400):  # 400: already running
             raise HubClientError(f"spawn for {self.name}: {response.status_code} {response.text}")
         self.wait_ready(timeout)
 
-    def wait_ready(self, timeout: float = 90.0, server: str = "") -> None:
+    def wait_ready(self, timeout: float = 180.0, server: str = "") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             model = self.hub_api("GET", f"users/{quote(self.name)}").json()

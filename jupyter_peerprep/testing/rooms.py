@@ -16,7 +16,7 @@ from .hubclient import HubClientError, HubUser
 
 
 def new_student(
-    hub_url: str, prefix: str, *, spawn_timeout: float = 90.0, subdomains: bool = False
+    hub_url: str, prefix: str, *, spawn_timeout: float = 180.0, subdomains: bool = False
 ) -> HubUser:
     user = HubUser(hub_url, f"{prefix}{uuid.uuid4().hex[:6]}", subdomains=subdomains)
     user.signup()
