@@ -25,7 +25,7 @@ import tracemalloc
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # in the sandbox they come from harness.py, run in this same namespace
-    from .harness import load_entry, trimmed_traceback
+    from .harness import load_entry, reap_orphans, run_child, trimmed_traceback
 
 
 def _noop(*args):
@@ -63,3 +63,18 @@ def count_body(job, payload):
     except BaseException:
         return {"status": "error", "error": trimmed_traceback()[-2000:]}
     return {"status": "ok", "steps": steps[0], "peak_bytes": max(0, peak)}
+
+
+def count_size(job, args, limits):
+    """Steps and peak memory of one traced call (the child's own report), with the kernel's
+    peak resident size of that child and of a trusted child doing the same minus the call."""
+    one = dict(limits, nproc=1)
+    base = run_child(job, {"args": args, "trusted": True}, one, count_body)
+    reap_orphans()
+    record = run_child(job, {"args": args}, one, count_body)
+    reap_orphans()
+    out = {"status": record.get("status"), "rss_kb": record.get("peak_kb")}
+    out["rss_base_kb"] = base.get("peak_kb") if base.get("status") == "ok" else None
+    for key in ("steps", "peak_bytes"):
+        out[key] = record.get(key)
+    return out

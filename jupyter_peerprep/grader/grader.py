@@ -27,7 +27,7 @@ from .checkers import CheckerError, builtin_checker
 from .languages import DENO_FILES, check_language, uses_deno
 from .measuring import measured_report, measuring_job
 from .reports import ERROR, WRONG_ANSWER, CaseResult, ComplexityReport, GradeReport
-from .verdicts import missing_reason, parse_channel, reason_for_status
+from .verdicts import case_name, grade_cases, overall_verdict, parse_channel
 
 # The sandbox's program: timing.py, counting.py, deno_child.py, then harness.py, executed in
 # one namespace.
@@ -351,87 +351,17 @@ class Grader(LoggingConfigurable):
             self.log.error("Grader sandbox failed: %s", e)
             report = GradeReport(verdict="error", message=f"The grader could not run: {e}")
             report.cases = [
-                CaseResult(name=self._case_name(c, i), passed=False, reason=ERROR)
+                CaseResult(name=case_name(c, i), passed=False, reason=ERROR)
                 for i, c in enumerate(cases)
             ]
             return report
-        report = self._grade(cases, result, compare)
+        report = grade_cases(cases, result, compare, self.log)
         if checker == "custom" and checker_source:
             await self._custom_check(report, cases, checker_source, run_limits)
         report.backend = result.backend
         report.wall_s = time.monotonic() - started
-        report.verdict = self._verdict(report)
+        report.verdict = overall_verdict(report)
         return report
-
-    @staticmethod
-    def _case_name(case: dict[str, Any], index: int) -> str:
-        name = case.get("name")
-        return str(name) if name else f"case {index + 1}"
-
-    def _grade(
-        self, cases: list[dict[str, Any]], result: SandboxResult, compare: Any
-    ) -> GradeReport:
-        records = parse_channel(result.stdout, "case", len(cases))
-        if records.corrupt:
-            self.log.warning("Grader: harness channel rejected (%s)", records.corrupt)
-        report = GradeReport()
-        load_error = next(
-            (
-                r.get("error") or ""
-                for r in records.by_index.values()
-                if r["status"] == "load_error"
-            ),
-            None,
-        )
-        for index, case in enumerate(cases):
-            res = CaseResult(
-                name=self._case_name(case, index),
-                passed=False,
-                args=case.get("args"),
-                expected=case.get("expected"),
-            )
-            record = records.by_index.get(index)
-            if index in records.duplicates:
-                record = None
-                res.reason, res.error = ERROR, "this case was reported twice"
-            elif record is None and load_error is not None:
-                res.reason, res.error = ERROR, load_error
-            elif record is None:
-                res.reason, res.error = missing_reason(result)
-            else:
-                self._fill_from_record(res, record, case, compare)
-            report.cases.append(res)
-        if load_error is not None:
-            report.message = load_error
-        return report
-
-    def _fill_from_record(
-        self, res: CaseResult, record: dict[str, Any], case: dict[str, Any], compare: Any
-    ) -> None:
-        res.stdout = record.get("stdout") or ""
-        res.stderr = record.get("stderr") or ""
-        res.wall_ms = record.get("wall_ms")
-        res.cpu_ms = record.get("cpu_ms")
-        res.peak_kb = record.get("peak_kb")
-        status = record["status"]
-        if status != "ok":
-            res.reason = reason_for_status(status)
-            res.error = record.get("error")
-            return
-        if "not_json" in record:
-            res.got = record.get("got_repr")
-            res.reason = WRONG_ANSWER
-            res.error = f"The function returned a value that is not JSON: {record['not_json']}"
-            return
-        res.got = record.get("got")
-        if compare is None:
-            return  # decided by the custom checker
-        try:
-            res.passed = bool(compare(case.get("expected"), res.got))
-        except (TypeError, ValueError, RecursionError):
-            res.passed = False
-        if not res.passed:
-            res.reason = WRONG_ANSWER
 
     async def _custom_check(
         self,
@@ -476,14 +406,6 @@ class Grader(LoggingConfigurable):
             case.passed = record.get("passed") is True
             if not case.passed:
                 case.reason = WRONG_ANSWER
-
-    @staticmethod
-    def _verdict(report: GradeReport) -> str:
-        if report.message and not any(c.passed for c in report.cases):
-            return "error"
-        if report.cases and all(c.passed for c in report.cases):
-            return "passed"
-        return "failed"
 
     # -- complexity -------------------------------------------------------------------------
 

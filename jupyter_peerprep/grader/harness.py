@@ -49,7 +49,7 @@ import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # in the sandbox they come from timing.py, counting.py and deno_child.py
-    from .counting import count_body
+    from .counting import count_size
     from .deno_child import (
         deno_child_limits,
         deno_out_of_memory,
@@ -459,21 +459,6 @@ def run_complexity(job):
         record["type"] = "count"
         record["index"] = index
         emit(record)
-
-
-def count_size(job, args, limits):
-    """Steps and peak memory of one traced call (the child's own report), with the kernel's
-    peak resident size of that child and of a trusted child doing the same minus the call."""
-    one = dict(limits, nproc=1)
-    base = run_child(job, {"args": args, "trusted": True}, one, count_body)
-    reap_orphans()
-    record = run_child(job, {"args": args}, one, count_body)
-    reap_orphans()
-    out = {"status": record.get("status"), "rss_kb": record.get("peak_kb")}
-    out["rss_base_kb"] = base.get("peak_kb") if base.get("status") == "ok" else None
-    for key in ("steps", "peak_bytes"):
-        out[key] = record.get(key)
-    return out
 
 
 def run_checks(job):

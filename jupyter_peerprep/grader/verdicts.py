@@ -9,11 +9,20 @@ is decided here by comparing with expected values the sandbox never saw.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..sandbox.base import SandboxResult
-from .reports import ERROR, MEMORY_LIMIT, OUTPUT_LIMIT, TIME_LIMIT, WRONG_ANSWER
+from .reports import (
+    ERROR,
+    MEMORY_LIMIT,
+    OUTPUT_LIMIT,
+    TIME_LIMIT,
+    WRONG_ANSWER,
+    CaseResult,
+    GradeReport,
+)
 
 STATUS_REASONS = {
     "timeout": TIME_LIMIT,
@@ -119,3 +128,81 @@ def missing_reason(result: SandboxResult) -> tuple[str, str]:
 
 def reason_for_status(status: str) -> str:
     return STATUS_REASONS.get(status, ERROR) if status != "ok" else WRONG_ANSWER
+
+
+def case_name(case: dict[str, Any], index: int) -> str:
+    name = case.get("name")
+    return str(name) if name else f"case {index + 1}"
+
+
+def grade_cases(
+    cases: list[dict[str, Any]], result: SandboxResult, compare: Any, log: logging.Logger | Any
+) -> GradeReport:
+    """The report of one run of ``cases``: each case's result from its harness line, compared
+    with its expected value here (``compare``; None when a custom checker decides later)."""
+    records = parse_channel(result.stdout, "case", len(cases))
+    if records.corrupt:
+        log.warning("Grader: harness channel rejected (%s)", records.corrupt)
+    report = GradeReport()
+    load_error = next(
+        (r.get("error") or "" for r in records.by_index.values() if r["status"] == "load_error"),
+        None,
+    )
+    for index, case in enumerate(cases):
+        res = CaseResult(
+            name=case_name(case, index),
+            passed=False,
+            args=case.get("args"),
+            expected=case.get("expected"),
+        )
+        record = records.by_index.get(index)
+        if index in records.duplicates:
+            record = None
+            res.reason, res.error = ERROR, "this case was reported twice"
+        elif record is None and load_error is not None:
+            res.reason, res.error = ERROR, load_error
+        elif record is None:
+            res.reason, res.error = missing_reason(result)
+        else:
+            fill_from_record(res, record, case, compare)
+        report.cases.append(res)
+    if load_error is not None:
+        report.message = load_error
+    return report
+
+
+def fill_from_record(
+    res: CaseResult, record: dict[str, Any], case: dict[str, Any], compare: Any
+) -> None:
+    res.stdout = record.get("stdout") or ""
+    res.stderr = record.get("stderr") or ""
+    res.wall_ms = record.get("wall_ms")
+    res.cpu_ms = record.get("cpu_ms")
+    res.peak_kb = record.get("peak_kb")
+    status = record["status"]
+    if status != "ok":
+        res.reason = reason_for_status(status)
+        res.error = record.get("error")
+        return
+    if "not_json" in record:
+        res.got = record.get("got_repr")
+        res.reason = WRONG_ANSWER
+        res.error = f"The function returned a value that is not JSON: {record['not_json']}"
+        return
+    res.got = record.get("got")
+    if compare is None:
+        return  # decided by the custom checker
+    try:
+        res.passed = bool(compare(case.get("expected"), res.got))
+    except (TypeError, ValueError, RecursionError):
+        res.passed = False
+    if not res.passed:
+        res.reason = WRONG_ANSWER
+
+
+def overall_verdict(report: GradeReport) -> str:
+    if report.message and not any(c.passed for c in report.cases):
+        return "error"
+    if report.cases and all(c.passed for c in report.cases):
+        return "passed"
+    return "failed"

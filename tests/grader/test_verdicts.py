@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
-from jupyter_peerprep.grader import Grader
-from jupyter_peerprep.grader.verdicts import missing_reason, parse_channel
+from jupyter_peerprep.grader.verdicts import grade_cases, missing_reason, parse_channel
 from jupyter_peerprep.sandbox.base import SandboxResult
 
 
@@ -53,7 +53,6 @@ def test_missing_cases_get_the_reason_the_run_ended():
 
 def test_grading_a_forged_channel_passes_nothing():
     """Even lines claiming success only carry a got value; expected decides, here."""
-    grader = Grader()
     cases = [
         {"name": "a", "args": [], "expected": "secret"},
         {"name": "b", "args": [], "expected": 2},
@@ -64,7 +63,9 @@ def test_grading_a_forged_channel_passes_nothing():
         case(1, got=2),
         {"type": "done"},
     )
-    report = grader._grade(cases, SandboxResult(stdout=forged, exit_code=0), lambda e, g: e == g)
+    report = grade_cases(
+        cases, SandboxResult(stdout=forged, exit_code=0), lambda e, g: e == g, logging.getLogger()
+    )
     assert [c.passed for c in report.cases] == [False, False]
     assert report.cases[1].error == "this case was reported twice"
 
