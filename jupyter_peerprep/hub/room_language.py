@@ -7,12 +7,15 @@ Hooks for matching, rooms and runs (kept out of those modules while they are bei
   offers a language a room could not run;
 - ``room_language(factory, room_id)``: a room's language is its tickets' (both students asked
   for the same one: matching pairs only equal languages); Python for a room without tickets;
+  ``language_in(session, room_id)`` the same inside an open session (remembered per room: a
+  room's tickets never change, and both room panels poll the room every second);
 - ``in_language(session, questions, language)``: the candidate questions that have a starter
   in that language (all of them when none has, so a pair is never left without a question).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,10 +45,27 @@ def offered_languages(specs: Any = None) -> list[str]:
     return list(LANGUAGES)
 
 
+# Room id -> language, for rooms that have tickets (room ids are random and never reused).
+_KNOWN: OrderedDict[str, str] = OrderedDict()
+KNOWN_SIZE = 4096
+
+
+def language_in(s: Session, room_id: str) -> str:
+    known = _KNOWN.get(room_id)
+    if known is not None:
+        return known
+    language = s.scalar(select(Ticket.language).where(Ticket.room_id == room_id).limit(1))
+    if language is None:
+        return BASE_LANGUAGE  # not remembered: a room without tickets is rare (seeded ones)
+    _KNOWN[room_id] = language
+    while len(_KNOWN) > KNOWN_SIZE:
+        _KNOWN.popitem(last=False)
+    return language
+
+
 def room_language(factory: sessionmaker[Session], room_id: str) -> str:
     with factory() as s:
-        language = s.scalar(select(Ticket.language).where(Ticket.room_id == room_id).limit(1))
-    return language or BASE_LANGUAGE
+        return language_in(s, room_id)
 
 
 def question_languages(

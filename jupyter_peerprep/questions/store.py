@@ -342,25 +342,28 @@ def list_questions(
     return Listing(selected[offset : offset + limit], len(selected), counts)
 
 
-# Student views of stored versions, one cache per database engine, keyed by (question, version):
-# a stored version never changes, so a cached view never goes stale, and neither the lobby nor
-# a room poll (every second, from both room panels) reads and parses a spec holding large
-# hidden inputs. Per engine because two databases (tests, tools) may both hold a "v1" of the
-# same question with different content; an engine that is dropped takes its cache with it.
-_VIEW_CACHES: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, int], dict[str, Any]]] = (
+# Student views of stored versions, one cache per database engine, keyed by (question, version,
+# language): a stored version never changes, so a cached view never goes stale, and neither the
+# lobby nor a room poll (every second, from both room panels) reads and parses a spec holding
+# large hidden inputs. Per engine because two databases (tests, tools) may both hold a "v1" of
+# the same question with different content; an engine that is dropped takes its cache with it.
+_VIEW_CACHES: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, int, str], dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
 VIEW_CACHE_SIZE = 512
 
 
-def cached_student_view(session: Session, question_id: str, version: int) -> dict[str, Any] | None:
-    """The student view of one stored version (None if there is no such version).
+def cached_student_view(
+    session: Session, question_id: str, version: int, language: str | None = None
+) -> dict[str, Any] | None:
+    """The student view of one stored version (None if there is no such version), its starter
+    in ``language`` when the question has one in it (``student.student_view``).
 
     The spec is read only the first time a version is asked for in this process. The returned
     view is shared: copy it before changing it.
     """
     cache = _VIEW_CACHES.setdefault(session.get_bind(), OrderedDict())
-    key = (question_id, version)
+    key = (question_id, version, language or "")
     view = cache.get(key)
     if view is not None:
         cache.move_to_end(key)
@@ -372,7 +375,7 @@ def cached_student_view(session: Session, question_id: str, version: int) -> dic
     )
     if spec is None:
         return None
-    view = student_view(dict(spec), version=version)
+    view = student_view(dict(spec), version=version, language=language)
     cache[key] = view
     while len(cache) > VIEW_CACHE_SIZE:
         cache.popitem(last=False)
@@ -380,9 +383,13 @@ def cached_student_view(session: Session, question_id: str, version: int) -> dic
 
 
 def get_student_view(
-    factory: sessionmaker[Session], question_id: str, version: int | None = None
+    factory: sessionmaker[Session],
+    question_id: str,
+    version: int | None = None,
+    language: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """(student view of the current or given version, retired?). NotFound if missing.
+    """(student view of the current or given version, retired?). NotFound if missing;
+    ValueError naming the question's languages if it has no starter in ``language``.
 
     The returned view is shared: copy it before changing it.
     """
@@ -394,4 +401,11 @@ def get_student_view(
         view = cached_student_view(session, question_id, wanted)
         if view is None:
             raise NotFound(f"Question {question_id!r} has no version {wanted}.")
+        if language and language != view["language"]:
+            if language not in view["languages"]:
+                raise ValueError(
+                    f"language must be one of {', '.join(view['languages'])} (the languages "
+                    f"question {question_id!r} can be solved in), got {language!r}."
+                )
+            view = cached_student_view(session, question_id, wanted, language) or view
         return view, question.retired

@@ -125,6 +125,9 @@ export interface IRoom {
     difficulty: string;
     topics: string[];
     prompt: string;
+    /** The room's language (its notebook's kernel) and the starter in it. */
+    language?: string;
+    starter?: string;
   };
   members: IMember[];
   created?: string | null;

@@ -45,6 +45,26 @@ def test_a_javascript_room_has_the_javascript_starter_and_grades_javascript(lang
     assert notebook["metadata"]["kernelspec"]["name"] == "peerprep-deno"
     starter = "".join(notebook["cells"][1]["source"])
     assert starter.startswith("function lonely_number(nums) {")
+    # The room panel shows the same JavaScript starter, and the room's starting notebook
+    # ("start again") is the JavaScript one, for either student.
+    shown = b.peerprep("GET", f"rooms/{room['id']}").json()["question"]
+    assert shown["language"] == "javascript" and shown["starter"] == starter
+    again = b.peerprep("GET", f"rooms/{room['id']}/student-notebook").json()
+    assert again["metadata"]["kernelspec"]["name"] == "peerprep-deno"
+    assert "".join(again["cells"][1]["source"]) == starter
+    # The question API takes the language, and names the allowed ones when it is wrong.
+    typescript = a.peerprep("GET", f"questions/{QUESTION}/student-notebook?language=typescript")
+    assert "".join(typescript.json()["cells"][1]["source"]).startswith(
+        "function lonely_number(nums: number[]): number {"
+    )
+    view = a.peerprep("GET", f"questions/{QUESTION}?language=javascript").json()
+    assert view["language"] == "javascript" and view["starter"] == starter
+    bad = a.peerprep("GET", f"questions/{QUESTION}/student-notebook?language=ruby")
+    assert bad.status_code == 400
+    assert "python, javascript, typescript" in bad.json()["message"]
+    assert "'ruby'" in bad.json()["message"]
+    base = a.peerprep("GET", f"questions/{QUESTION}/student-notebook").json()
+    assert "".join(base["cells"][1]["source"]).startswith("def lonely_number(nums):")
 
     solution = "function lonely_number(nums) { return nums.reduce((x, v) => x ^ v, 0); }"
     for kind in ("run", "submit"):

@@ -49,6 +49,12 @@ async def test_instructor_publishes_student_sees_it(api):
         ["public-tests"],
     ]
     assert "seen_positions" not in json.dumps(nb) and "7391" not in json.dumps(nb)
+    # A Python-only question: asking it in JavaScript is a 400 naming the languages it has.
+    for path in ("api/questions/pair-sum-demo", "api/questions/pair-sum-demo/student-notebook"):
+        response = await client.fetch(f"{path}?language=javascript", user="alice")
+        assert response.code == 400
+        message = json.loads(response.body)["message"]
+        assert "must be one of python (the languages" in message and "'javascript'" in message
 
 
 async def test_republishing_same_notebook_is_a_no_op(api):

@@ -14,7 +14,16 @@ import tomllib
 from packaging.requirements import Requirement
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
-GUARDED = {"jupyterhub", "jupyter-server", "jupyterlab", "tornado"}
+# jupyter-collaboration and jupyterlab-chat serve the room's shared document and its chat to
+# both students: an older one than the floor must not run a room either.
+GUARDED = {
+    "jupyterhub",
+    "jupyter-server",
+    "jupyterlab",
+    "tornado",
+    "jupyter-collaboration",
+    "jupyterlab-chat",
+}
 
 
 def guarded_requirements() -> list[Requirement]:

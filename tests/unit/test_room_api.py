@@ -72,6 +72,9 @@ async def test_room_polls_read_the_question_spec_once(make_service):
             "topics": ["arrays", "hash-maps"],
             "prompt": "Find two indices whose values add up to target.",
             "version": 1,
+            # A room without tickets is a Python room: the panel shows the Python starter.
+            "language": "python",
+            "starter": "def two_sum(nums, target):\n    pass\n",
         }
         assert "918273" not in json.dumps(body)
     # Versions are immutable: the first poll reads the spec, the others use the cache.

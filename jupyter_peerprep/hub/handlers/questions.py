@@ -4,8 +4,10 @@ Everyone logged in:
 
 - ``GET  questions?difficulty=&topic=&q=&offset=&limit=``: the list, with counts per difficulty
   and topic (for the lobby);
-- ``GET  questions/{id}[?version=N]``: the student view (prompt, starter, public tests, limits);
-- ``GET  questions/{id}/student-notebook[?version=N]``: the notebook a room receives.
+- ``GET  questions/{id}[?version=N&language=L]``: the student view (prompt, starter, public
+  tests, limits), its starter in language L (400 naming the question's languages otherwise);
+- ``GET  questions/{id}/student-notebook[?version=N&language=L]``: the notebook a room of
+  language L receives (``api/rooms/{id}/student-notebook`` derives it from the room).
 
 Instructors only (403 JSON for anyone else):
 
@@ -76,14 +78,18 @@ class QuestionsAPIHandler(APIHandler):
             raise web.HTTPError(404, str(e)) from None
 
     def get_view(self, question_id: str) -> tuple[dict[str, Any], bool]:
-        """The (cached) student view of the current or ``?version=`` version, and retired."""
+        """The (cached) student view of the current or ``?version=`` version, its starter in
+        ``?language=`` (the question's base language by default), and retired."""
         number = None
         if self.get_query_argument("version", None):
             number = self.int_argument("version", 1, 1, 1_000_000)
+        language = self.get_query_argument("language", None) or None
         try:
-            return store.get_student_view(self.db, question_id, number)
+            return store.get_student_view(self.db, question_id, number, language)
         except store.NotFound as e:
             raise web.HTTPError(404, str(e)) from None
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
 
     def uploaded_notebook(self) -> tuple[dict[str, Any], str]:
         """The notebook in the request body, and the file name to report problems against."""
@@ -298,7 +304,7 @@ class QuestionRetireHandler(QuestionsAPIHandler):
 
 
 class StudentNotebookHandler(QuestionsAPIHandler):
-    """``GET questions/{id}/student-notebook``: the notebook a room receives."""
+    """``GET questions/{id}/student-notebook[?language=]``: the notebook a room receives."""
 
     @authenticated
     async def get(self, question_id: str) -> None:

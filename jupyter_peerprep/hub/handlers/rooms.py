@@ -1,5 +1,6 @@
 """Rooms and history: ``/api/rooms/...``, ``/api/history/...`` and the ``/rooms/{id}`` page.
 
+``api/rooms/{id}/student-notebook``: the room's starting notebook, in the room's language.
 Only the two members of a room see it (``rooms/access.py``: 404 for anyone else).
 ``/rooms/{id}`` is the stable address a match hands out: it waits (with progress) while the
 pair server starts, then redirects into the shared JupyterLab; its HTML is the Tornado
@@ -47,6 +48,17 @@ class RoomHandler(RoomHandlerBase):
     async def get(self, room_id: str) -> None:
         with self.db() as s:
             self.write_json(self.rooms.room_json(s, self.member_room(s, room_id)))
+
+
+class StudentNotebookHandler(RoomHandlerBase):
+    """The room's notebook as it started (the starter again), in the room's language: the
+    question's starter in the language both students chose, with that language's kernel."""
+
+    @authenticated
+    async def get(self, room_id: str) -> None:
+        with self.db() as s:
+            self.member_room(s, room_id)
+        self.write_json(self.rooms.student_notebook(room_id))
 
 
 class HeartbeatHandler(RoomHandlerBase):
@@ -147,6 +159,7 @@ room_handlers: list[tuple[str, type]] = [
     (r"api/rooms/current", CurrentRoomHandler),
     (rf"api/rooms/{ROOM_ID}", RoomHandler),
     (rf"api/rooms/{ROOM_ID}/heartbeat", HeartbeatHandler),
+    (rf"api/rooms/{ROOM_ID}/student-notebook", StudentNotebookHandler),
     (rf"api/rooms/{ROOM_ID}/end", EndHandler),
     (r"api/history", HistoryHandler),
     (rf"api/history/{ROOM_ID}", HistoryItemHandler),

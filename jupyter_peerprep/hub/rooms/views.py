@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...db.models import Profile, Room, RoomMember, RoomObserver, RoomState, Run, utcnow
+from ...questions.languages import BASE_LANGUAGE
 from ...questions.store import cached_student_view
+from ..room_language import language_in
 
 
 def room_json(
@@ -23,11 +25,14 @@ def room_json(
     """What the room API answers; both room panels poll it every second.
 
     The question comes from the per-version student-view cache: a poll reads neither the
-    spec (hidden tests and all) nor the ``questions`` row.
+    spec (hidden tests and all) nor the ``questions`` row. Its starter is in the room's
+    language (the notebook's), as the room panel shows it.
     """
     now = utcnow()
     # A room's question row always exists (foreign key), so its id is the fallback title.
-    view = cached_student_view(s, room.question_id, room.question_version) or {}
+    language = language_in(s, room.id)
+    other = language if language != BASE_LANGUAGE else None  # the lobby's cached view
+    view = cached_student_view(s, room.question_id, room.question_version, other) or {}
     names = [m.username for m in room.members]
     profiles = {
         p.username: p for p in s.scalars(select(Profile).where(Profile.username.in_(names)))
@@ -48,6 +53,10 @@ def room_json(
             "topics": list(view.get("topics") or []),
             "prompt": view.get("prompt") or "",
             "version": room.question_version,
+            # The language of the room's notebook and its starter (Python when the question
+            # has no starter in the room's language, as the notebook then has).
+            "language": view.get("language") or language,
+            "starter": view.get("starter") or "",
         },
         "members": [
             {

@@ -1,8 +1,9 @@
 /**
- * The room panel of a pair server: the question (title, difficulty, topics, prompt) pinned
- * beside the notebook, partner presence, a timer, Run/Submit with the results pane and the
- * complexity chart, the room's earlier runs (polled so both partners see them), heartbeats,
- * End session with a confirmation, and a clear screen once the session has ended.
+ * The room panel of a pair server: the question (title, difficulty, topics, language, prompt,
+ * and the starter in the room's language) pinned beside the notebook, partner presence, a
+ * timer, Run/Submit with the results pane and the complexity chart, the room's earlier runs
+ * (polled so both partners see them), heartbeats, End session with a confirmation, and a
+ * clear screen once the session has ended.
  * Its state is the pure reducer in ../room/state.ts; its timers are RoomWatcher (../room/watch.ts).
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
@@ -273,6 +274,15 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
             {t}
           </span>
         ))}
+        {q.language ? (
+          <span
+            className="jp-PeerPrep-tag"
+            data-testid="peerprep-room-language"
+            title="The language of this room's notebook"
+          >
+            {q.language}
+          </span>
+        ) : null}
         <span
           className="jp-PeerPrep-clock"
           data-testid="peerprep-timer"
@@ -334,6 +344,14 @@ export function RoomPanel(props: IRoomProps): JSX.Element {
           testid="peerprep-prompt"
         />
       </details>
+      {q.starter ? (
+        <details className="jp-PeerPrep-prompt">
+          <summary>Starter{q.language ? ` (${q.language})` : ''}</summary>
+          <pre data-testid="peerprep-starter" tabIndex={0}>
+            <code>{q.starter}</code>
+          </pre>
+        </details>
+      ) : null}
       <TalkBar
         roomId={room.id}
         partner={partners.map(m => m.display_name || m.name).join(', ')}
