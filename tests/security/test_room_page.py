@@ -207,7 +207,10 @@ def victim_page(
         # The room works: the notebook opens with the planted outputs, the room panel shows.
         page.wait_for_selector(".pp-marker", timeout=60_000)
         page.wait_for_selector("#peerprep-room-panel", state="attached", timeout=60_000)
-        page.wait_for_load_state("networkidle")
+        # Every script of the page has loaded ("networkidle" never comes: the room's call bar
+        # keeps a long poll open for the partner's signals), and the outputs have rendered.
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(2_000)
         yield page
     finally:
         page.screenshot(path=str(artifacts / "victim-room.png"))

@@ -1,6 +1,6 @@
 import { Replayer, applyStep, clock } from '../record';
 
-// A stream recorded by tests/unit/test_record_replay.py's Recorder (two students, concurrent
+// A stream recorded by tests/unit/test_record_authorship.py's Recorder (two students, concurrent
 // typing in one cell, 450 more keys), replayed by the service; `moments` holds the cell
 // sources the service's own replay gives at three moments.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
