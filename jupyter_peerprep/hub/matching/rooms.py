@@ -19,9 +19,18 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
-from ...db.models import Profile, QuestionVersion, Room, RoomMember, RoomState, Ticket, new_id
+from ...db.models import (
+    Profile,
+    QuestionVersion,
+    Room,
+    RoomMember,
+    RoomState,
+    Ticket,
+    new_id,
+)
 from .. import metrics
 from ..room_language import in_language
+from ..rooms import views
 from . import sql
 from .core import Agreement, Waiting
 from .messages import NO_QUESTIONS, describe
@@ -173,18 +182,21 @@ def room_row(m: MadeRoom, now: datetime) -> dict[str, Any]:
 def made_room_json(
     m: MadeRoom, partner: str, partner_display: str, url_template: str
 ) -> dict[str, Any]:
-    """``room_json`` of a room this process just made, without reading it back."""
-    return {
-        "id": m.room_id,
-        "pair_user": m.pair_user,
-        "state": RoomState.starting.value,
-        "url": url_template.format(pair_user=m.pair_user, room_id=m.room_id),
-        "question": {"id": m.question.question_id, "title": m.question.title},
-        "difficulty": m.question.difficulty,
-        "topic": m.topic,
-        "note": m.note,
-        "partner": {"name": partner, "display_name": partner_display},
-    }
+    """The match's ``room`` for a room this process just made, without reading it back (the
+    one room summary of ``rooms/views.py``)."""
+    return views.summary_json(
+        room_id=m.room_id,
+        pair_user=m.pair_user,
+        state=RoomState.starting.value,
+        url=url_template.format(pair_user=m.pair_user, room_id=m.room_id),
+        question_id=m.question.question_id,
+        title=m.question.title,
+        difficulty=m.question.difficulty,
+        topic=m.topic,
+        note=m.note,
+        partner=partner,
+        partner_display=partner_display,
+    )
 
 
 def room_json(s: Session, t: Ticket, url_template: str) -> dict[str, Any] | None:
@@ -203,17 +215,16 @@ def room_json(s: Session, t: Ticket, url_template: str) -> dict[str, Any] | None
             QuestionVersion.version == room.question_version,
         )
     )
-    return {
-        "id": room.id,
-        "pair_user": room.pair_user,
-        "state": room.state,
-        "url": url_template.format(pair_user=room.pair_user, room_id=room.id),
-        "question": {"id": room.question_id, "title": title or room.question_id},
-        "difficulty": room.difficulty,
-        "topic": room.topic,
-        "note": room.message,
-        "partner": {
-            "name": partner[0] if partner else "",
-            "display_name": (partner[1] or partner[0]) if partner else "",
-        },
-    }
+    return views.summary_json(
+        room_id=room.id,
+        pair_user=room.pair_user,
+        state=room.state,
+        url=url_template.format(pair_user=room.pair_user, room_id=room.id),
+        question_id=room.question_id,
+        title=title or "",
+        difficulty=room.difficulty,
+        topic=room.topic,
+        note=room.message or "",
+        partner=partner[0] if partner else "",
+        partner_display=(partner[1] or "") if partner else "",
+    )

@@ -1,7 +1,8 @@
 """The JSON views of a room, built here only.
 
 - ``room_json``: the whole room, what the room API answers and both room panels poll;
-- ``summary_json`` / ``room_summary``: a room as one member's match shows it (partner, note);
+- ``summary_json``: a room as one member's match shows it (partner, note; matching's
+  ``hub/matching/rooms.py`` builds it for a room just made and for a matched ticket);
 - ``attempt_json``: a finished room as one member's history shows it.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...db.models import Profile, Room, RoomMember, RoomObserver, RoomState, Run, utcnow
+from ...db.models import Profile, Room, RoomObserver, RoomState, Run, utcnow
 from ...questions.languages import BASE_LANGUAGE
 from ...questions.store import cached_student_view
 from ..room_language import language_in
@@ -115,29 +116,6 @@ def summary_json(
         "note": note,
         "partner": {"name": partner, "display_name": partner_display or partner},
     }
-
-
-def room_summary(s: Session, room: Room, *, me: str, url: str) -> dict[str, Any]:
-    """``summary_json`` of a stored room, as member ``me`` sees it."""
-    partner = s.execute(
-        select(RoomMember.username, Profile.display_name)
-        .outerjoin(Profile, Profile.username == RoomMember.username)
-        .where(RoomMember.room_id == room.id, RoomMember.username != me)
-    ).first()
-    view = cached_student_view(s, room.question_id, room.question_version) or {}
-    return summary_json(
-        room_id=room.id,
-        pair_user=room.pair_user,
-        state=room.state,
-        url=url,
-        question_id=room.question_id,
-        title=str(view.get("title") or ""),
-        difficulty=room.difficulty,
-        topic=room.topic,
-        note=room.message or "",
-        partner=partner[0] if partner else "",
-        partner_display=(partner[1] or "") if partner else "",
-    )
 
 
 def attempt_json(s: Session, room: Room, data: dict[str, Any], me: str) -> dict[str, Any]:
