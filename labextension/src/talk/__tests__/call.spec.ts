@@ -23,7 +23,12 @@ let release: (() => void) | null = null;
 
 jest.mock('../talkApi', () => ({
   talkApi: {
-    info: async () => ({ rtc: {}, me: 'ann', partner: 'ben', chat_path: 'q.chat' }),
+    info: async () => ({
+      rtc: {},
+      me: 'ann',
+      partner: 'ben',
+      chat_path: 'q.chat'
+    }),
     // The first POST is stored only when the test releases it.
     send: (_room: string, payload: SignalPayload) =>
       new Promise(resolve => {
@@ -49,6 +54,9 @@ jest.mock('../talkApi', () => ({
 
 import { RoomCall } from '../call';
 
+// Node has no WebRTC; these tests never open media, they only need the type to exist.
+(globalThis as any).MediaStream ??= class {};
+
 const flush = () => new Promise(resolve => setTimeout(resolve, 0));
 
 describe('the room call signalling', () => {
@@ -73,11 +81,15 @@ describe('the room call signalling', () => {
     // Ben mutes: his message arrives through the long poll and Ann's view says so.
     const seen = new RoomCall('r1', () => undefined);
     seen.state = { ...seen.state, phase: 'connected', partnerInCall: true };
-    inbox.push([{ id: 7, from: 'ben', payload: { type: 'media', muted: true } }]);
+    inbox.push([
+      { id: 7, from: 'ben', payload: { type: 'media', muted: true } }
+    ]);
     await seen.open();
     await flush();
     expect(seen.state.partnerMuted).toBe(true);
-    expect(callStatus(seen.state, 'Ben')).toBe('In a call with Ben (Ben is muted).');
+    expect(callStatus(seen.state, 'Ben')).toBe(
+      'In a call with Ben (Ben is muted).'
+    );
     call.end();
     seen.end();
   });

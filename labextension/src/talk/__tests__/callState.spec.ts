@@ -135,7 +135,10 @@ describe('the room call state', () => {
       ],
       s
     );
-    expect(unmuted).toMatchObject({ partnerMuted: false, partnerSpeaking: true });
+    expect(unmuted).toMatchObject({
+      partnerMuted: false,
+      partnerSpeaking: true
+    });
     expect(callStatus(unmuted, 'Ben')).toBe('In a call with Ben.');
   });
 
