@@ -24,6 +24,7 @@ from jupyter_peerprep.testing.webrtc import (
     ALL_CLOSED,
     INBOUND_AUDIO_BYTES,
     TRACK_PEER_CONNECTIONS,
+    keep_waiting_for_slow_documents,
     media_chromium_args,
 )
 
@@ -86,6 +87,7 @@ def open_room(browser: Any, hub: Any, user: Any, room: dict[str, Any]) -> tuple[
     context.add_init_script(path=str(AXE / "axe.min.js"))
     page = context.new_page()
     page.set_default_timeout(60_000)
+    keep_waiting_for_slow_documents(page)
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", user.name)
     page.fill("#password_input", user.password)
