@@ -38,6 +38,7 @@ from jupyter_peerprep.testing.rooms import match_pair  # noqa: E402
 from jupyter_peerprep.testing.webrtc import (  # noqa: E402
     INBOUND_AUDIO_BYTES,
     TRACK_PEER_CONNECTIONS,
+    keep_waiting_for_slow_documents,
     media_chromium_args,
 )
 from jupyter_peerprep.testing.ychat import ChatClient  # noqa: E402
@@ -103,6 +104,7 @@ def call_setup(hub: Any, a: Any, b: Any, room: dict[str, Any], calls: int) -> li
             context.add_init_script(TRACK_PEER_CONNECTIONS)
             page = context.new_page()
             page.set_default_timeout(120_000)
+            keep_waiting_for_slow_documents(page)
             page.goto(f"{hub.url}/hub/login")
             page.fill("#username_input", user.name)
             page.fill("#password_input", user.password)

@@ -297,6 +297,10 @@ class TalkSignal(Base):
     of a room to the other, kept until the partner reads it or the room ends (hub/talk/)."""
 
     __tablename__ = "talk_signals"
+    # Ids only grow, even after every row was read and deleted: a reader asks for messages
+    # ``after`` the last id it saw, so a reused id (SQLite's default once the table empties)
+    # would be a message never delivered.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)

@@ -24,6 +24,7 @@ from jupyter_peerprep.testing.webrtc import (
     ALL_CLOSED,
     INBOUND_AUDIO_BYTES,
     TRACK_PEER_CONNECTIONS,
+    keep_waiting_for_slow_documents,
     media_chromium_args,
 )
 
@@ -86,6 +87,7 @@ def open_room(browser: Any, hub: Any, user: Any, room: dict[str, Any]) -> tuple[
     context.add_init_script(path=str(AXE / "axe.min.js"))
     page = context.new_page()
     page.set_default_timeout(60_000)
+    keep_waiting_for_slow_documents(page)
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", user.name)
     page.fill("#password_input", user.password)
@@ -147,6 +149,11 @@ def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_
         a.get_by_test_id("peerprep-mute").click()
         a.get_by_test_id("peerprep-mute").filter(has_text="Unmute").wait_for()
         a.locator(".jp-PeerPrep-speakers li", has_text="You (muted)").wait_for()
+        # ... and Ben sees it: his status line and Ann's line in "who is speaking".
+        b.get_by_test_id("peerprep-call-status").filter(has_text="is muted)").wait_for()
+        b.locator(
+            "[data-testid=peerprep-partner-speaking][data-speaking=no]", has_text="(muted)"
+        ).wait_for()
 
         # Unread badge: Ben switches to the simple interface with the notebook in front (the
         # chat hidden), and Ann writes.

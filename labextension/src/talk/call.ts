@@ -41,6 +41,7 @@ export class RoomCall {
   private polling = false;
   private stopped = false;
   private pendingCandidates: RTCIceCandidateInit[] = [];
+  private outbox: Promise<unknown> = Promise.resolve();
   private audioContext: AudioContext | null = null;
   private meters: number[] = [];
   view: ICallView = { remoteAudio: null, remoteVideo: null, localVideo: null };
@@ -102,10 +103,16 @@ export class RoomCall {
     this.polling = false;
   }
 
+  /** Send to the partner, one message after the other: each POST starts when the previous
+   * one was stored, so the partner reads them in the order they were sent (a message stored
+   * late under an earlier id would fall behind the partner's read position and be lost). */
   private send(payload: SignalPayload): Promise<unknown> {
-    return talkApi.send(this.roomId, payload).catch(error => {
-      console.warn('PeerPrep call: signalling failed', error);
-    });
+    this.outbox = this.outbox.then(() =>
+      talkApi.send(this.roomId, payload).catch(error => {
+        console.warn('PeerPrep call: signalling failed', error);
+      })
+    );
+    return this.outbox;
   }
 
   private async handle(message: ISignal): Promise<void> {

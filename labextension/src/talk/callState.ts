@@ -169,6 +169,7 @@ export function callReducer(state: ICallState, event: CallEvent): ICallState {
       return {
         ...state,
         partnerMuted: event.muted ?? state.partnerMuted,
+        partnerSpeaking: event.muted ? false : state.partnerSpeaking,
         partnerCamera: event.camera ?? state.partnerCamera
       };
     case 'connection':
@@ -191,7 +192,7 @@ export function callReducer(state: ICallState, event: CallEvent): ICallState {
       if (event.who === 'me') {
         return { ...state, meSpeaking: event.on && !state.muted };
       }
-      return { ...state, partnerSpeaking: event.on };
+      return { ...state, partnerSpeaking: event.on && !state.partnerMuted };
     case 'hangup':
       return {
         ...initialCallState,

@@ -28,6 +28,9 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(255), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        # Ids never reused (SQLite reuses the largest free rowid without AUTOINCREMENT): a
+        # reader asks for messages after the last id it saw (hub/talk/signals.py).
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_talk_signals_room_id", "talk_signals", ["room_id"])
     op.create_table(

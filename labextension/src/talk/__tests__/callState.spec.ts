@@ -113,19 +113,33 @@ describe('the room call state', () => {
     ).toBe(false);
   });
 
-  it('shows the partner muted and speaking', () => {
+  it('shows the partner muted (never speaking), then speaking once unmuted', () => {
     const s = run([
       { type: 'partner-joined' },
       { type: 'start' },
       { type: 'media-ok' },
       { type: 'connection', state: 'connected' },
+      { type: 'speaking', who: 'partner', on: true },
       { type: 'partner-media', muted: true }
     ]);
+    expect(s).toMatchObject({ partnerMuted: true, partnerSpeaking: false });
     expect(callStatus(s, 'Ben')).toBe('In a call with Ben (Ben is muted).');
     expect(
       callReducer(s, { type: 'speaking', who: 'partner', on: true })
         .partnerSpeaking
-    ).toBe(true);
+    ).toBe(false);
+    const unmuted = run(
+      [
+        { type: 'partner-media', muted: false },
+        { type: 'speaking', who: 'partner', on: true }
+      ],
+      s
+    );
+    expect(unmuted).toMatchObject({
+      partnerMuted: false,
+      partnerSpeaking: true
+    });
+    expect(callStatus(unmuted, 'Ben')).toBe('In a call with Ben.');
   });
 
   it('goes back to waiting when the partner hangs up', () => {
