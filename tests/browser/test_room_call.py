@@ -149,11 +149,6 @@ def test_two_students_chat_and_call_then_end(media_browser, talk_hub, artifacts_
         a.get_by_test_id("peerprep-mute").click()
         a.get_by_test_id("peerprep-mute").filter(has_text="Unmute").wait_for()
         a.locator(".jp-PeerPrep-speakers li", has_text="You (muted)").wait_for()
-        # ... and Ben sees it: his status line and Ann's line in "who is speaking".
-        b.get_by_test_id("peerprep-call-status").filter(has_text="is muted)").wait_for()
-        b.locator(
-            "[data-testid=peerprep-partner-speaking][data-speaking=no]", has_text="(muted)"
-        ).wait_for()
 
         # Unread badge: Ben switches to the simple interface with the notebook in front (the
         # chat hidden), and Ann writes.
