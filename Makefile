@@ -28,7 +28,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make pytest` (0: no workers, one process). Most tests wait on
 # spawns, sockets and sleeps, so more workers than cores pays; measured on 2 cores in
 # docs/how-to/run-the-tests.md. Tests sharing a hub stay on one worker (tests/parallel_groups.py).
-PYTEST_WORKERS ?= 4
+PYTEST_WORKERS ?= 3
 
 export PATH := $(abspath $(BIN)):$(abspath $(NODE_PREFIX)/node_modules/.bin):$(PATH)
 

@@ -33,12 +33,11 @@ sys.path.insert(0, str(ROOT))
 from report import machine, pct, summary, table, write_results  # noqa: E402
 from rooms import start_hub, students  # noqa: E402
 
-from jupyter_peerprep.testing.chromium import chromium_path  # noqa: E402
+from jupyter_peerprep.testing.chromium import chromium_path, keep_waiting_for_slow_documents  # noqa: E402
 from jupyter_peerprep.testing.rooms import match_pair  # noqa: E402
 from jupyter_peerprep.testing.webrtc import (  # noqa: E402
     INBOUND_AUDIO_BYTES,
     TRACK_PEER_CONNECTIONS,
-    keep_waiting_for_slow_documents,
     media_chromium_args,
 )
 from jupyter_peerprep.testing.ychat import ChatClient  # noqa: E402

@@ -23,7 +23,7 @@ import pytest
 # parallel_groups (tests/parallel_groups.py): which tests share a pytest-xdist worker.
 pytest_plugins = ["jupyter_peerprep.pytest_plugin", "parallel_groups"]
 
-# Four workers share two cores (make pytest): a first server start can take well over the
+# Several workers share two cores (make pytest): a first server start can take well over the
 # production 60 s, so the hubs the tests start (hub_config/.../30-spawner.py) and the test
 # clients (testing/hubclient.py) wait longer before calling a start failed.
 os.environ.setdefault("PEERPREP_SPAWN_TIMEOUT", "150")

@@ -37,7 +37,7 @@ if os.environ.get("PEERPREP_CPU_LIMIT"):
 if os.geteuid() == 0:
     c.Spawner.args.append("--allow-root")
 # Seconds a server may take to start and to answer. PEERPREP_SPAWN_TIMEOUT raises it where
-# starts are slow for a known reason (the test suite runs four workers on two cores).
+# starts are slow for a known reason (the test suite runs several workers on two cores).
 c.Spawner.start_timeout = c.Spawner.http_timeout = int(
     os.environ.get("PEERPREP_SPAWN_TIMEOUT", "60")
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Any
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,3 +27,13 @@ def chromium_path() -> str:
     if not path:
         raise RuntimeError("Chromium not found: `make test` installs the Debian package chromium")
     return path
+
+
+def keep_waiting_for_slow_documents(page: Any) -> None:
+    """Answer "Continue waiting" whenever JupyterLab asks, as a student would: on a loaded
+    machine a shared document can take long enough to sync that its "taking some time to
+    load" dialog covers the page (and the buttons a test or benchmark presses)."""
+    dialog = page.locator(".jp-Dialog", has_text="taking some time to load")
+    page.add_locator_handler(
+        dialog, lambda d: d.get_by_role("button", name="Continue waiting").click()
+    )

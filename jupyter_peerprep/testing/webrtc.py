@@ -4,8 +4,6 @@ read the room call's peer connections (state, inbound audio bytes from ``getStat
 
 from __future__ import annotations
 
-from typing import Any
-
 from .chromium import CHROMIUM_ARGS
 
 # Chromium flags: fake devices (a beeping microphone, a test-pattern camera), granted without
@@ -49,13 +47,3 @@ ALL_CLOSED = (
 
 def media_chromium_args() -> list[str]:
     return [*CHROMIUM_ARGS, *MEDIA_ARGS]
-
-
-def keep_waiting_for_slow_documents(page: Any) -> None:
-    """Answer "Continue waiting" whenever JupyterLab asks, as a student would: on a loaded
-    machine a shared document can take long enough to sync that its "taking some time to
-    load" dialog covers the page (and the buttons a test or benchmark presses)."""
-    dialog = page.locator(".jp-Dialog", has_text="taking some time to load")
-    page.add_locator_handler(
-        dialog, lambda d: d.get_by_role("button", name="Continue waiting").click()
-    )

@@ -17,14 +17,13 @@ from typing import Any
 
 import pytest
 
-from jupyter_peerprep.testing.chromium import chromium_path
+from jupyter_peerprep.testing.chromium import chromium_path, keep_waiting_for_slow_documents
 from jupyter_peerprep.testing.hubclient import HubClientError, HubUser
 from jupyter_peerprep.testing.rooms import match_pair, wait_for_questions
 from jupyter_peerprep.testing.webrtc import (
     ALL_CLOSED,
     INBOUND_AUDIO_BYTES,
     TRACK_PEER_CONNECTIONS,
-    keep_waiting_for_slow_documents,
     media_chromium_args,
 )
 

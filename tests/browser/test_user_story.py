@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_peerprep.testing.chromium import keep_waiting_for_slow_documents
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HERE = Path(__file__).parent
@@ -63,6 +65,7 @@ def sign_up_and_log_in(browser, hub, prefix: str):
     name = f"{prefix}{uuid.uuid4().hex[:4]}"
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    keep_waiting_for_slow_documents(page)
     page.set_default_timeout(60_000)
     page.goto(f"{hub.url}/hub/signup")
     page.fill("#username_input", name)
